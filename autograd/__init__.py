@@ -1,0 +1,55 @@
+"""chainrule's autograd: scalar reverse-mode automatic differentiation.
+
+Build expressions from `Value` objects, call `backward()` on the result, and
+read each input's ``.grad``; or ask `grad` for derivatives as return values,
+of any order. Derivative rules live in `autograd.rules`, one per primitive;
+define your own with `Primitive`.
+
+Example:
+    >>> from autograd import Value
+    >>> x = Value(0.5, label="x")
+    >>> y = (x * 3).tanh()
+    >>> y.backward()
+    >>> round(x.grad, 6)
+    0.54212
+"""
+
+from autograd.engine import (
+    Primitive,
+    Value,
+    data_of,
+    dot,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    sum_values,
+    topological_order,
+)
+from autograd.functional import grad
+from autograd.rules import absolute
+from autograd.rules import cos, exp, log, relu, sigmoid, sin, sqrt, tanh
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Primitive",
+    "Value",
+    "__version__",
+    "absolute",
+    "cos",
+    "data_of",
+    "dot",
+    "enable_grad",
+    "exp",
+    "grad",
+    "is_grad_enabled",
+    "log",
+    "no_grad",
+    "relu",
+    "sigmoid",
+    "sin",
+    "sqrt",
+    "sum_values",
+    "tanh",
+    "topological_order",
+]

@@ -1,0 +1,161 @@
+"""The derivative rules: one entry per primitive, and nothing else.
+
+Each entry names a primitive, its forward function on floats, and its local
+derivatives: ``derivatives(*operands, out)`` returns d(out)/d(operand) for each
+operand. A rule may use ``out``, the result, when that is cheaper
+(d exp(x)/dx = exp(x) = out).
+
+Rules are written with arithmetic, comparisons and the primitives below, so
+they run on floats (when a node is recorded, and in forward mode) and on
+Values (when `autograd.grad(..., create_graph=True)` differentiates a rule
+again). Adding an operation is adding one entry here, plus its tests.
+
+Forward functions raise errors that name the operation and the value:
+ValueError outside a domain, ZeroDivisionError for a division by zero,
+OverflowError where the float result would be infinite.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+from autograd.engine import Primitive, data_of
+
+# -- forward functions that check their domain ------------------------------------------
+
+
+def _divide(x: float, y: float) -> float:
+    if y == 0.0:
+        raise ZeroDivisionError(f"division by zero in '/': {x!r} / {y!r}")
+    return x / y
+
+
+def _power(x: float, y: float) -> float:
+    if x == 0.0 and y < 0.0:
+        raise ZeroDivisionError(f"division by zero in '**': 0.0 ** {y!r} (a negative power of zero)")
+    if x < 0.0 and math.isfinite(y) and not y.is_integer():
+        raise ValueError(f"'**' of a negative base {x!r} with a non-integer exponent {y!r} has no real value")
+    try:
+        return x**y  # type: ignore[no-any-return]
+    except OverflowError:
+        raise OverflowError(f"'**' overflow: {x!r} ** {y!r} is too large for a float") from None
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError(f"exp overflow: exp({x!r}) is too large for a float (x > 709.78)") from None
+
+
+def _log(x: float) -> float:
+    if x <= 0.0:
+        raise ValueError(f"log of {x!r}: log is defined only for x > 0")
+    return math.log(x)
+
+
+def _sqrt(x: float) -> float:
+    if x < 0.0:
+        raise ValueError(f"sqrt of {x!r}: sqrt is defined only for x >= 0")
+    return math.sqrt(x)
+
+
+def _sigmoid(x: float) -> float:
+    # Two branches so that exp never overflows: exp of a non-positive number.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _relu(x: float) -> float:
+    return 0.0 if x <= 0.0 else x  # keeps nan as nan, as torch.relu does
+
+
+def _sum(*xs: float) -> float:
+    acc = 0.0
+    for x in xs:
+        acc += x
+    return acc
+
+
+def _weighted_sum(*args: float) -> float:
+    n = (len(args) - 1) // 2
+    acc = args[-1]
+    for w, x in zip(args[:n], args[n:-1]):
+        acc += w * x
+    return acc
+
+
+# -- derivative rules that need more than one line ------------------------------------
+
+
+def _power_derivatives(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+    # NOTE: the conventions follow PyTorch. A zero exponent has d/dx = 0; at
+    # x = 0 an exponent in (0, 1) has an infinite slope. d/dy = out * log(x)
+    # needs x > 0: at x = 0 it is 0, and for a negative base (only integer
+    # exponents are defined there) it is nan, as in torch.
+    xd, yd = data_of(x), data_of(y)
+    if yd == 0.0:
+        dx: Any = 0.0
+    elif xd == 0.0 and yd < 1.0:
+        dx = math.inf
+    elif isinstance(x, float) and isinstance(y, float):
+        dx = y * _power_or_inf(x, y - 1.0)
+    else:
+        dx = y * x ** (y - 1.0)
+    if xd > 0.0:
+        dy: Any = out * log(x)
+    elif xd == 0.0:
+        dy = 0.0
+    else:
+        dy = math.nan
+    return dx, dy
+
+
+def _power_or_inf(x: float, y: float) -> float:
+    try:
+        return x**y  # type: ignore[no-any-return]
+    except OverflowError:  # the power itself fit; its derivative does not
+        return math.copysign(math.inf, x) if y.is_integer() and y % 2 else math.inf
+
+
+def _sum_derivatives(*args: Any) -> tuple[float, ...]:
+    return (1.0,) * (len(args) - 1)
+
+
+def _weighted_sum_derivatives(*args: Any) -> tuple[Any, ...]:
+    n = (len(args) - 2) // 2
+    weights, inputs = args[:n], args[n : 2 * n]
+    return (*inputs, *weights, 1.0)
+
+
+def _sign(x: Any) -> float:
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+
+
+# -- the table -----------------------------------------------------------------------------
+#                  name        forward          local derivatives d(out)/d(operand)
+add = Primitive("+", operator.add, lambda x, y, out: (1.0, 1.0))
+mul = Primitive("*", operator.mul, lambda x, y, out: (y, x))
+div = Primitive("/", _divide, lambda x, y, out: (1.0 / y, -out / y))
+power = Primitive("**", _power, _power_derivatives)
+neg = Primitive("neg", operator.neg, lambda x, out: (-1.0,))
+absolute = Primitive("abs", abs, lambda x, out: (_sign(x),))  # NOTE: abs'(0) = 0
+exp = Primitive("exp", _exp, lambda x, out: (out,))
+log = Primitive("log", _log, lambda x, out: (1.0 / x,))
+sqrt = Primitive("sqrt", _sqrt, lambda x, out: (0.5 / out if data_of(out) != 0.0 else math.inf,))  # NOTE: inf at 0
+tanh = Primitive("tanh", math.tanh, lambda x, out: (1.0 - out * out,))
+sigmoid = Primitive("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),))
+relu = Primitive("relu", _relu, lambda x, out: (1.0 if x > 0.0 else 0.0,))  # NOTE: relu'(0) = 0
+sin = Primitive("sin", math.sin, lambda x, out: (cos(x),))
+cos = Primitive("cos", math.cos, lambda x, out: (-sin(x),))
+total = Primitive("sum", _sum, _sum_derivatives)
+weighted_sum = Primitive("dot", _weighted_sum, _weighted_sum_derivatives)
+
+PRIMITIVES: tuple[Primitive, ...] = (
+    add, mul, div, power, neg, absolute, exp, log, sqrt, tanh, sigmoid, relu, sin, cos, total, weighted_sum,
+)  # fmt: skip
+"""Every built-in primitive, in table order."""
