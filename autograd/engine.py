@@ -92,8 +92,13 @@ class Primitive:
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
 
-    def __call__(self, *operands: Value | Number) -> Any:
-        """Apply the primitive: a float for numbers, a recorded Value otherwise."""
+    def __call__(self, *operands: Any) -> Any:
+        """Apply the primitive: a float for numbers, a recorded Value otherwise.
+
+        An operand of another kind takes over if its type defines
+        ``__apply_primitive__(primitive, operands)``: that is how forward mode's
+        dual numbers run every primitive, user-defined ones included.
+        """
         datas = []
         has_value = False
         for operand in operands:
@@ -101,7 +106,10 @@ class Primitive:
                 datas.append(operand.data)
                 has_value = True
             else:
-                datas.append(_constant(operand, self.name))
+                c = _operand(operand)
+                if c is None:
+                    return _foreign(self, operands)
+                datas.append(c)
         out = _checked_float(self.forward(*datas), self.name, "forward")
         if not has_value:
             return out
@@ -421,13 +429,6 @@ def _comparable(x: object) -> float | None:
     return x.data if isinstance(x, Value) else _operand(x)
 
 
-def _constant(x: object, op_name: str) -> float:
-    c = _operand(x)
-    if c is None:
-        raise TypeError(f"{op_name!r} takes Values or real numbers, not {type(x).__name__}")
-    return c
-
-
 def _checked_float(x: object, op_name: str, what: str) -> float:
     if type(x) is float:
         return x  # type: ignore[return-value]
@@ -480,7 +481,7 @@ def dot(weights: Sequence[Value | Number], inputs: Sequence[Value | Number], bia
     return _nary(weighted_sum, (*weights, *inputs, bias))
 
 
-def _nary(op: Primitive, operands: tuple[Value | Number, ...]) -> Value:
+def _nary(op: Primitive, operands: tuple[Any, ...]) -> Any:
     datas = []
     args: list[Operand] = []
     has_value = False
@@ -490,7 +491,9 @@ def _nary(op: Primitive, operands: tuple[Value | Number, ...]) -> Value:
             args.append(operand)
             has_value = True
         else:
-            c = _constant(operand, op.name)
+            c = _operand(operand)
+            if c is None:
+                return _foreign(op, operands)
             datas.append(c)
             args.append(c)
     out = op.forward(*datas)
@@ -499,6 +502,18 @@ def _nary(op: Primitive, operands: tuple[Value | Number, ...]) -> Value:
     rule = op.derivatives(*datas, out)
     local_grads = tuple(d if isinstance(a, Value) else None for a, d in zip(args, rule))
     return _node(out, op, tuple(args), local_grads)
+
+
+def _foreign(op: Primitive, operands: tuple[Any, ...]) -> Any:
+    """Hand the operation to an operand type that knows how to run primitives, or refuse."""
+    for operand in operands:
+        apply = getattr(type(operand), "__apply_primitive__", None)
+        if apply is not None:
+            return apply(op, operands)
+    for operand in operands:
+        if not isinstance(operand, (Value, numbers.Real)):
+            raise TypeError(f"{op.name!r} takes Values or real numbers, not {type(operand).__name__}")
+    raise AssertionError("unreachable: some operand was neither a Value nor a number")
 
 
 # -- recording on and off ---------------------------------------------------------------
