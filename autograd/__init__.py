@@ -26,8 +26,7 @@ from autograd.engine import (
     topological_order,
 )
 from autograd.functional import grad
-from autograd.rules import absolute
-from autograd.rules import cos, exp, log, relu, sigmoid, sin, sqrt, tanh
+from autograd.rules import absolute, cos, exp, log, relu, sigmoid, sin, sqrt, tanh
 
 __version__ = "0.1.0"
 

@@ -34,7 +34,7 @@ __all__ = [
 Operand = Union["Value", float]
 """An operand as recorded in a node: a parent Value, or a number (a constant)."""
 
-Number = Union[int, float]
+Number = int | float
 
 _recording = True
 """False inside `no_grad()`: operations then build no graph."""
@@ -82,9 +82,7 @@ class Primitive:
         if not callable(forward):
             raise TypeError(f"Primitive {name!r}: forward must be callable, not {type(forward).__name__}")
         if not callable(derivatives):
-            raise TypeError(
-                f"Primitive {name!r}: derivatives must be callable, not {type(derivatives).__name__}"
-            )
+            raise TypeError(f"Primitive {name!r}: derivatives must be callable, not {type(derivatives).__name__}")
         self.name = name
         self.forward = forward
         self.derivatives = derivatives
@@ -119,12 +117,10 @@ class Primitive:
         rule = self.derivatives(*datas, out)
         if len(rule) != len(args):
             raise ValueError(
-                f"derivative rule of {self.name!r} returned {len(rule)} local derivatives "
-                f"for {len(args)} operands"
+                f"derivative rule of {self.name!r} returned {len(rule)} local derivatives for {len(args)} operands"
             )
         local_grads = tuple(
-            _checked_float(d, self.name, "derivatives") if isinstance(a, Value) else None
-            for a, d in zip(args, rule)
+            _checked_float(d, self.name, "derivatives") if isinstance(a, Value) else None for a, d in zip(args, rule)
         )
         return _node(out, self, args, local_grads)
 
@@ -386,10 +382,10 @@ def _unary(op: Primitive, x: Value) -> Value:
     out = op.forward(xd)
     if not _recording:
         return _leaf(out)
-    return _node(out, op, (x,), op.derivatives(xd, out))
+    return _node(out, op, (x,), op.derivatives(xd, out))  # type: ignore[arg-type]
 
 
-def _binary(op: Primitive, x: Value | Number, y: Value | Number) -> Any:
+def _binary(op: Primitive, x: Value | Number, y: Value | Number) -> Value:
     """x op y for the operators: the hot path, with numbers taken as constants."""
     if type(y) is Value or isinstance(y, Value):
         yd = y.data
@@ -398,17 +394,17 @@ def _binary(op: Primitive, x: Value | Number, y: Value | Number) -> Any:
             out = op.forward(xd, yd)
             if not _recording:
                 return _leaf(out)
-            return _node(out, op, (x, y), op.derivatives(xd, yd, out))
+            return _node(out, op, (x, y), op.derivatives(xd, yd, out))  # type: ignore[arg-type]
         c = _operand(x)
         if c is None:
-            return NotImplemented
+            return NotImplemented  # type: ignore[no-any-return]
         out = op.forward(c, yd)
         if not _recording:
             return _leaf(out)
         return _node(out, op, (c, y), (None, op.derivatives(c, yd, out)[1]))
     c = _operand(y)
     if c is None:
-        return NotImplemented
+        return NotImplemented  # type: ignore[no-any-return]
     xd = x.data  # type: ignore[union-attr]
     out = op.forward(xd, c)
     if not _recording:
@@ -419,7 +415,7 @@ def _binary(op: Primitive, x: Value | Number, y: Value | Number) -> Any:
 def _operand(x: object) -> float | None:
     """A number as a float constant; None for anything else (the caller returns NotImplemented)."""
     if type(x) is float:
-        return x  # type: ignore[return-value]
+        return x
     if isinstance(x, numbers.Real):
         return float(x)
     return None
@@ -431,7 +427,7 @@ def _comparable(x: object) -> float | None:
 
 def _checked_float(x: object, op_name: str, what: str) -> float:
     if type(x) is float:
-        return x  # type: ignore[return-value]
+        return x
     if isinstance(x, numbers.Real) and not isinstance(x, Value):
         return float(x)
     raise TypeError(f"{what} of primitive {op_name!r} must return real numbers, got {type(x).__name__}")
@@ -481,7 +477,7 @@ def dot(weights: Sequence[Value | Number], inputs: Sequence[Value | Number], bia
     return _nary(weighted_sum, (*weights, *inputs, bias))
 
 
-def _nary(op: Primitive, operands: tuple[Any, ...]) -> Any:
+def _nary(op: Primitive, operands: tuple[Any, ...]) -> Value:
     datas = []
     args: list[Operand] = []
     has_value = False
@@ -493,7 +489,7 @@ def _nary(op: Primitive, operands: tuple[Any, ...]) -> Any:
         else:
             c = _operand(operand)
             if c is None:
-                return _foreign(op, operands)
+                return _foreign(op, operands)  # type: ignore[no-any-return]
             datas.append(c)
             args.append(c)
     out = op.forward(*datas)

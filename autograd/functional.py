@@ -66,8 +66,8 @@ def _cotangents_as_floats(output: Value, inputs: list[Value]) -> list[float]:
         if g is None:
             continue
         for parent, local in zip(node._args, node._locals):
-            if local is not None:
-                cotangent[parent] = cotangent.get(parent, 0.0) + local * g  # type: ignore[index, call-overload]
+            if local is not None:  # so parent is a Value, not a constant
+                cotangent[parent] = cotangent.get(parent, 0.0) + local * g  # type: ignore[index, arg-type]
     return [cotangent.get(x, 0.0) for x in inputs]
 
 
@@ -84,7 +84,7 @@ def _cotangents_as_values(output: Value, inputs: list[Value]) -> list[Value]:
             if recorded is None:  # a constant operand
                 continue
             term = g if type(local) is float and local == 1.0 else local * g
-            previous = cotangent.get(operand)  # type: ignore[call-overload]
+            previous = cotangent.get(operand)  # type: ignore[arg-type]
             cotangent[operand] = term if previous is None else previous + term  # type: ignore[index]
     zero = Value(0.0)
     return [cotangent.get(x, zero) for x in inputs]

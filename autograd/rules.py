@@ -151,7 +151,7 @@ tanh = Primitive("tanh", math.tanh, lambda x, out: (1.0 - out * out,))
 sigmoid = Primitive("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),))
 relu = Primitive("relu", _relu, lambda x, out: (1.0 if x > 0.0 else 0.0,))  # NOTE: relu'(0) = 0
 sin = Primitive("sin", math.sin, lambda x, out: (cos(x),))
-cos = Primitive("cos", math.cos, lambda x, out: (-sin(x),))
+cos: Primitive = Primitive("cos", math.cos, lambda x, out: (-sin(x),))
 total = Primitive("sum", _sum, _sum_derivatives)
 weighted_sum = Primitive("dot", _weighted_sum, _weighted_sum_derivatives)
 
