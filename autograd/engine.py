@@ -1,9 +1,9 @@
 """The computation graph: the `Value` node, primitives, and the backward pass.
 
 A `Value` holds one float. Every operation on Values makes a new node that
-records three things when it is made: the primitive that produced it, its
-operands (parent Values, and numbers as constants), and the local derivative
-of its output with respect to each operand. `backward()` is then one generic
+records, when it is made, the primitive that produced it and its *edges*: each
+operand (a parent Value, or a number kept as a constant) with the local
+derivative of the output with respect to it. `backward()` is then one generic
 loop, ``parent.grad += local * node.grad``, in reverse topological order. It
 never names a specific operation; the rules live in `autograd.rules`.
 
@@ -113,16 +113,18 @@ class Primitive:
             return out
         if not _recording:
             return _leaf(out)
-        args = tuple(o if isinstance(o, Value) else d for o, d in zip(operands, datas))
         rule = self.derivatives(*datas, out)
-        if len(rule) != len(args):
+        if len(rule) != len(operands):
             raise ValueError(
-                f"derivative rule of {self.name!r} returned {len(rule)} local derivatives for {len(args)} operands"
+                f"derivative rule of {self.name!r} returned {len(rule)} local derivatives for {len(operands)} operands"
             )
-        local_grads = tuple(
-            _checked_float(d, self.name, "derivatives") if isinstance(a, Value) else None for a, d in zip(args, rule)
-        )
-        return _node(out, self, args, local_grads)
+        edges: list[Any] = []
+        for operand, data, local in zip(operands, datas, rule):
+            if isinstance(operand, Value):
+                edges += (operand, _checked_float(local, self.name, "derivatives"))
+            else:
+                edges += (data, None)
+        return _node(out, self, tuple(edges))
 
 
 class Value:
@@ -140,14 +142,18 @@ class Value:
         (-2.0, 2.0)
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_args", "_locals", "__weakref__")
+    __slots__ = ("data", "grad", "label", "_op", "_edges", "__weakref__")
 
     data: float
     grad: float
     label: str
     _op: Primitive | None
-    _args: tuple[Operand, ...]
-    _locals: tuple[float | None, ...]
+    _edges: tuple[Any, ...]
+    """(operand, local derivative) pairs, flattened: ``(x, dx, y, dy, ...)``.
+
+    A constant operand is a float with local derivative None. One flat tuple
+    per node, rather than two, keeps nodes small and the collector's work low.
+    """
 
     def __init__(self, data: Number, label: str = "") -> None:
         if type(data) is not float:
@@ -162,8 +168,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self._op = None
-        self._args = ()
-        self._locals = ()
+        self._edges = ()
 
     # -- what drawing and teaching read -------------------------------------------------
 
@@ -180,17 +185,18 @@ class Value:
     @property
     def operands(self) -> tuple[Operand, ...]:
         """The operands in the order the operation takes them: parent Values and constants."""
-        return self._args
+        return self._edges[0::2]
 
     @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this node was computed from, in operand order (repeats kept)."""
-        return tuple(a for a, d in zip(self._args, self._locals) if d is not None)  # type: ignore[misc]
+        edges = iter(self._edges)
+        return tuple(operand for operand, local in zip(edges, edges) if local is not None)
 
     @property
     def local_grads(self) -> tuple[float, ...]:
         """d(self)/d(parent) for each of `parents`, recorded when the node was made."""
-        return tuple(d for d in self._locals if d is not None)
+        return tuple(local for local in self._edges[1::2] if local is not None)
 
     @property
     def is_leaf(self) -> bool:
@@ -320,9 +326,10 @@ class Value:
         self.grad = 1.0
         for node in reversed(order):
             g = node.grad
-            for parent, local in zip(node._args, node._locals):
+            edges = iter(node._edges)
+            for operand, local in zip(edges, edges):
                 if local is not None:  # constants have no gradient
-                    parent.grad += local * g  # type: ignore[union-attr]
+                    operand.grad += local * g
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -337,14 +344,14 @@ def topological_order(root: Value) -> list[Value]:
     if root._op is None:
         return order
     visited = {root}
-    stack: list[tuple[Value, Iterator[Operand]]] = [(root, iter(root._args))]
+    stack: list[tuple[Value, Iterator[Any]]] = [(root, iter(root._edges))]
     while stack:
-        node, operands = stack[-1]
-        for operand in operands:
-            if type(operand) is float or operand._op is None or operand in visited:  # type: ignore[union-attr]
+        node, edges = stack[-1]
+        for item in edges:  # operands, local derivatives and Nones: only Values matter
+            if type(item) is float or item is None or item._op is None or item in visited:
                 continue
-            visited.add(operand)  # type: ignore[arg-type]
-            stack.append((operand, iter(operand._args)))  # type: ignore[union-attr, arg-type]
+            visited.add(item)
+            stack.append((item, iter(item._edges)))
             break
         else:
             stack.pop()
@@ -355,14 +362,13 @@ def topological_order(root: Value) -> list[Value]:
 # -- building nodes ------------------------------------------------------------------
 
 
-def _node(data: float, op: Primitive, args: tuple[Operand, ...], local_grads: tuple[float | None, ...]) -> Value:
+def _node(data: float, op: Primitive, edges: tuple[Any, ...]) -> Value:
     out: Value = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     out._op = op
-    out._args = args
-    out._locals = local_grads
+    out._edges = edges
     return out
 
 
@@ -372,8 +378,7 @@ def _leaf(data: float) -> Value:
     out.grad = 0.0
     out.label = ""
     out._op = None
-    out._args = ()
-    out._locals = ()
+    out._edges = ()
     return out
 
 
@@ -382,7 +387,7 @@ def _unary(op: Primitive, x: Value) -> Value:
     out = op.forward(xd)
     if not _recording:
         return _leaf(out)
-    return _node(out, op, (x,), op.derivatives(xd, out))  # type: ignore[arg-type]
+    return _node(out, op, (x, op.derivatives(xd, out)[0]))
 
 
 def _binary(op: Primitive, x: Value | Number, y: Value | Number) -> Value:
@@ -394,14 +399,15 @@ def _binary(op: Primitive, x: Value | Number, y: Value | Number) -> Value:
             out = op.forward(xd, yd)
             if not _recording:
                 return _leaf(out)
-            return _node(out, op, (x, y), op.derivatives(xd, yd, out))  # type: ignore[arg-type]
+            dx, dy = op.derivatives(xd, yd, out)
+            return _node(out, op, (x, dx, y, dy))
         c = _operand(x)
         if c is None:
             return NotImplemented  # type: ignore[no-any-return]
         out = op.forward(c, yd)
         if not _recording:
             return _leaf(out)
-        return _node(out, op, (c, y), (None, op.derivatives(c, yd, out)[1]))
+        return _node(out, op, (c, None, y, op.derivatives(c, yd, out)[1]))
     c = _operand(y)
     if c is None:
         return NotImplemented  # type: ignore[no-any-return]
@@ -409,7 +415,7 @@ def _binary(op: Primitive, x: Value | Number, y: Value | Number) -> Value:
     out = op.forward(xd, c)
     if not _recording:
         return _leaf(out)
-    return _node(out, op, (x, c), (op.derivatives(xd, c, out)[0], None))
+    return _node(out, op, (x, op.derivatives(xd, c, out)[0], c, None))
 
 
 def _operand(x: object) -> float | None:
@@ -479,25 +485,23 @@ def dot(weights: Sequence[Value | Number], inputs: Sequence[Value | Number], bia
 
 def _nary(op: Primitive, operands: tuple[Any, ...]) -> Value:
     datas = []
-    args: list[Operand] = []
     has_value = False
     for operand in operands:
         if isinstance(operand, Value):
             datas.append(operand.data)
-            args.append(operand)
             has_value = True
         else:
             c = _operand(operand)
             if c is None:
                 return _foreign(op, operands)  # type: ignore[no-any-return]
             datas.append(c)
-            args.append(c)
     out = op.forward(*datas)
     if not (has_value and _recording):
         return _leaf(out)
-    rule = op.derivatives(*datas, out)
-    local_grads = tuple(d if isinstance(a, Value) else None for a, d in zip(args, rule))
-    return _node(out, op, tuple(args), local_grads)
+    edges: list[Any] = []
+    for operand, data, local in zip(operands, datas, op.derivatives(*datas, out)):
+        edges += (operand, local) if isinstance(operand, Value) else (data, None)
+    return _node(out, op, tuple(edges))
 
 
 def _foreign(op: Primitive, operands: tuple[Any, ...]) -> Any:

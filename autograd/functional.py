@@ -65,9 +65,10 @@ def _cotangents_as_floats(output: Value, inputs: list[Value]) -> list[float]:
         g = cotangent.get(node)
         if g is None:
             continue
-        for parent, local in zip(node._args, node._locals):
-            if local is not None:  # so parent is a Value, not a constant
-                cotangent[parent] = cotangent.get(parent, 0.0) + local * g  # type: ignore[index, arg-type]
+        edges = iter(node._edges)
+        for operand, local in zip(edges, edges):
+            if local is not None:  # so the operand is a Value, not a constant
+                cotangent[operand] = cotangent.get(operand, 0.0) + local * g
     return [cotangent.get(x, 0.0) for x in inputs]
 
 
@@ -80,19 +81,19 @@ def _cotangents_as_values(output: Value, inputs: list[Value]) -> list[Value]:
         op = node._op
         assert op is not None  # topological_order yields only non-leaf nodes
         local_grads = _rule_on_values(op.name, op.derivatives, node)
-        for operand, local, recorded in zip(node._args, local_grads, node._locals):
-            if recorded is None:  # a constant operand
+        for operand, local in zip(node.operands, local_grads):
+            if not isinstance(operand, Value):  # a constant
                 continue
             term = g if type(local) is float and local == 1.0 else local * g
-            previous = cotangent.get(operand)  # type: ignore[arg-type]
-            cotangent[operand] = term if previous is None else previous + term  # type: ignore[index]
+            previous = cotangent.get(operand)
+            cotangent[operand] = term if previous is None else previous + term
     zero = Value(0.0)
     return [cotangent.get(x, zero) for x in inputs]
 
 
 def _rule_on_values(name: str, rule: Any, node: Value) -> Sequence[Any]:
     try:
-        return rule(*node._args, node)  # type: ignore[no-any-return]
+        return rule(*node.operands, node)  # type: ignore[no-any-return]
     except TypeError as error:
         raise TypeError(
             f"the derivative rule of {name!r} cannot run on Values ({error}); write it with "

@@ -1,0 +1,61 @@
+"""micrograd's moons demo, written once and run on any Value class.
+
+The training step is the one in micrograd's demo notebook: 100 points,
+``MLP(2, [16, 16, 1])`` from micrograd's own `nn` module, hinge loss plus a
+1e-4 L2 penalty, SGD with the learning rate decaying from 1.0 to 0.1.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+
+def make_moons(n: int = 100, noise: float = 0.1, seed: int = 1337) -> tuple[list[list[float]], list[float]]:
+    """Two interleaved half circles, labels -1 and +1, in pure Python."""
+    rng = random.Random(seed)
+    points: list[list[float]] = []
+    labels: list[float] = []
+    for i in range(n):
+        t = math.pi * (i // 2) / max(n // 2 - 1, 1)
+        if i % 2 == 0:
+            x, y, label = math.cos(t), math.sin(t), -1.0
+        else:
+            x, y, label = 1.0 - math.cos(t), 0.5 - math.sin(t), 1.0
+        points.append([x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)])
+        labels.append(label)
+    return points, labels
+
+
+class MoonsDemo:
+    """One model and the demo's loss, built from `value_class` and micrograd's `MLP`."""
+
+    def __init__(self, value_class: Any, mlp_class: Any, seed: int = 1337) -> None:
+        random.seed(seed)  # micrograd's nn draws its weights from the global generator
+        self.value_class = value_class
+        self.model = mlp_class(2, [16, 16, 1])
+        self.points, self.labels = make_moons(seed=seed)
+
+    def loss(self) -> tuple[Any, float]:
+        value = self.value_class
+        inputs = [list(map(value, row)) for row in self.points]
+        scores = list(map(self.model, inputs))
+        losses = [(1 + -yi * score).relu() for yi, score in zip(self.labels, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        alpha = 1e-4
+        reg_loss = alpha * sum(p * p for p in self.model.parameters())
+        accuracy = [(yi > 0) == (score.data > 0) for yi, score in zip(self.labels, scores)]
+        return data_loss + reg_loss, sum(accuracy) / len(accuracy)
+
+    def step(self, k: int, total_steps: int = 100) -> tuple[float, float]:
+        total_loss, accuracy = self.loss()
+        self.model.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k / total_steps
+        for p in self.model.parameters():
+            p.data -= learning_rate * p.grad
+        return total_loss.data, accuracy
+
+    def parameters(self) -> list[float]:
+        return [p.data for p in self.model.parameters()]
