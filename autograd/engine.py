@@ -17,6 +17,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import countOf
 from typing import Any, Union
 
 __all__ = [
@@ -118,13 +119,9 @@ class Primitive:
             raise ValueError(
                 f"derivative rule of {self.name!r} returned {len(rule)} local derivatives for {len(operands)} operands"
             )
-        edges: list[Any] = []
-        for operand, data, local in zip(operands, datas, rule):
-            if isinstance(operand, Value):
-                edges += (operand, _checked_float(local, self.name, "derivatives"))
-            else:
-                edges += (data, None)
-        return _node(out, self, tuple(edges))
+        recorded = [o if isinstance(o, Value) else d for o, d in zip(operands, datas)]
+        local_grads = [_checked_float(local, self.name, "derivatives") for local in rule]
+        return _node(out, self, _interleave(recorded, local_grads))
 
 
 class Value:
@@ -151,8 +148,10 @@ class Value:
     _edges: tuple[Any, ...]
     """(operand, local derivative) pairs, flattened: ``(x, dx, y, dy, ...)``.
 
-    A constant operand is a float with local derivative None. One flat tuple
-    per node, rather than two, keeps nodes small and the collector's work low.
+    An operand is a parent Value or, for a number in the expression, a float
+    constant; a constant's local derivative is kept but never used. One flat
+    tuple per node, rather than two, keeps nodes small and the collector's
+    work low.
     """
 
     def __init__(self, data: Number, label: str = "") -> None:
@@ -190,13 +189,13 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this node was computed from, in operand order (repeats kept)."""
-        edges = iter(self._edges)
-        return tuple(operand for operand, local in zip(edges, edges) if local is not None)
+        return tuple(operand for operand in self._edges[0::2] if type(operand) is not float)
 
     @property
     def local_grads(self) -> tuple[float, ...]:
         """d(self)/d(parent) for each of `parents`, recorded when the node was made."""
-        return tuple(local for local in self._edges[1::2] if local is not None)
+        edges = iter(self._edges)
+        return tuple(local for operand, local in zip(edges, edges) if type(operand) is not float)
 
     @property
     def is_leaf(self) -> bool:
@@ -328,7 +327,7 @@ class Value:
             g = node.grad
             edges = iter(node._edges)
             for operand, local in zip(edges, edges):
-                if local is not None:  # constants have no gradient
+                if type(operand) is not float:  # constants have no gradient
                     operand.grad += local * g
 
 
@@ -344,14 +343,14 @@ def topological_order(root: Value) -> list[Value]:
     if root._op is None:
         return order
     visited = {root}
-    stack: list[tuple[Value, Iterator[Any]]] = [(root, iter(root._edges))]
+    stack: list[tuple[Value, Iterator[Any]]] = [(root, iter(root._edges[0::2]))]
     while stack:
-        node, edges = stack[-1]
-        for item in edges:  # operands, local derivatives and Nones: only Values matter
-            if type(item) is float or item is None or item._op is None or item in visited:
+        node, operands = stack[-1]
+        for operand in operands:
+            if type(operand) is float or operand._op is None or operand in visited:
                 continue
-            visited.add(item)
-            stack.append((item, iter(item._edges)))
+            visited.add(operand)
+            stack.append((operand, iter(operand._edges[0::2])))
             break
         else:
             stack.pop()
@@ -407,7 +406,8 @@ def _binary(op: Primitive, x: Value | Number, y: Value | Number) -> Value:
         out = op.forward(c, yd)
         if not _recording:
             return _leaf(out)
-        return _node(out, op, (c, None, y, op.derivatives(c, yd, out)[1]))
+        dc, dy = op.derivatives(c, yd, out)
+        return _node(out, op, (c, dc, y, dy))
     c = _operand(y)
     if c is None:
         return NotImplemented  # type: ignore[no-any-return]
@@ -415,7 +415,8 @@ def _binary(op: Primitive, x: Value | Number, y: Value | Number) -> Value:
     out = op.forward(xd, c)
     if not _recording:
         return _leaf(out)
-    return _node(out, op, (x, op.derivatives(xd, c, out)[0], c, None))
+    dx, dc = op.derivatives(xd, c, out)
+    return _node(out, op, (x, dx, c, dc))
 
 
 def _operand(x: object) -> float | None:
@@ -484,24 +485,32 @@ def dot(weights: Sequence[Value | Number], inputs: Sequence[Value | Number], bia
 
 
 def _nary(op: Primitive, operands: tuple[Any, ...]) -> Value:
-    datas = []
-    has_value = False
-    for operand in operands:
-        if isinstance(operand, Value):
-            datas.append(operand.data)
-            has_value = True
-        else:
-            c = _operand(operand)
-            if c is None:
+    if countOf(map(type, operands), Value) == len(operands):  # all Values: the common case, checked at C speed
+        datas = [operand.data for operand in operands]
+    else:
+        if not set(map(type, operands)) <= _VALUE_OR_FLOAT:  # Value subclasses, ints, other numbers, foreign types
+            converted = [operand if isinstance(operand, Value) else _operand(operand) for operand in operands]
+            if None in converted:
                 return _foreign(op, operands)  # type: ignore[no-any-return]
-            datas.append(c)
+            operands = tuple(converted)
+        datas = [operand if type(operand) is float else operand.data for operand in operands]
+        if countOf(map(type, operands), float) == len(operands):  # numbers only: no graph
+            return _leaf(op.forward(*datas))
     out = op.forward(*datas)
-    if not (has_value and _recording):
+    if not _recording:
         return _leaf(out)
-    edges: list[Any] = []
-    for operand, data, local in zip(operands, datas, op.derivatives(*datas, out)):
-        edges += (operand, local) if isinstance(operand, Value) else (data, None)
-    return _node(out, op, tuple(edges))
+    return _node(out, op, _interleave(operands, op.derivatives(*datas, out)))
+
+
+_VALUE_OR_FLOAT = frozenset({Value, float})
+
+
+def _interleave(operands: Sequence[Any], local_grads: Sequence[Any]) -> tuple[Any, ...]:
+    """(x, dx, y, dy, ...) from (x, y, ...) and (dx, dy, ...), at C speed."""
+    edges: list[Any] = [None] * (2 * len(operands))
+    edges[0::2] = operands
+    edges[1::2] = local_grads
+    return tuple(edges)
 
 
 def _foreign(op: Primitive, operands: tuple[Any, ...]) -> Any:

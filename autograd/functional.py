@@ -67,7 +67,7 @@ def _cotangents_as_floats(output: Value, inputs: list[Value]) -> list[float]:
             continue
         edges = iter(node._edges)
         for operand, local in zip(edges, edges):
-            if local is not None:  # so the operand is a Value, not a constant
+            if type(operand) is not float:  # a Value, not a constant
                 cotangent[operand] = cotangent.get(operand, 0.0) + local * g
     return [cotangent.get(x, 0.0) for x in inputs]
 
@@ -82,11 +82,11 @@ def _cotangents_as_values(output: Value, inputs: list[Value]) -> list[Value]:
         assert op is not None  # topological_order yields only non-leaf nodes
         local_grads = _rule_on_values(op.name, op.derivatives, node)
         for operand, local in zip(node.operands, local_grads):
-            if not isinstance(operand, Value):  # a constant
+            if type(operand) is float:  # a constant
                 continue
             term = g if type(local) is float and local == 1.0 else local * g
-            previous = cotangent.get(operand)
-            cotangent[operand] = term if previous is None else previous + term
+            previous = cotangent.get(operand)  # type: ignore[arg-type]
+            cotangent[operand] = term if previous is None else previous + term  # type: ignore[index]
     zero = Value(0.0)
     return [cotangent.get(x, zero) for x in inputs]
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import operator
+from functools import reduce
 from typing import Any
 
 from autograd.engine import Primitive, data_of
@@ -82,11 +83,9 @@ def _sum(*xs: float) -> float:
 
 
 def _weighted_sum(*args: float) -> float:
+    # bias + w0*x0 + w1*x1 + ..., added left to right: the rounding of the written-out sum
     n = (len(args) - 1) // 2
-    acc = args[-1]
-    for w, x in zip(args[:n], args[n:-1]):
-        acc += w * x
-    return acc
+    return reduce(operator.add, map(operator.mul, args[:n], args[n:-1]), args[-1])
 
 
 # -- derivative rules that need more than one line ------------------------------------

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import alternate, median, table  # noqa: E402
+from harness import alternate, median, table
 
 
 def value_class(implementation: str) -> type:

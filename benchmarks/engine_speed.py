@@ -21,11 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import alternate, median, relative_difference, table  # noqa: E402
-from moons_demo import MoonsDemo  # noqa: E402
+from harness import alternate, median, relative_difference, table
+from moons_demo import MoonsDemo
 
 
 def worker(implementation: str, steps: int) -> None:
+    import micrograd.engine
     import micrograd.nn
 
     if implementation == "chainrule":
@@ -34,7 +35,7 @@ def worker(implementation: str, steps: int) -> None:
         micrograd.nn.Value = autograd.Value  # micrograd's nn looks Value up at call time
         value_class = autograd.Value
     else:
-        from micrograd.engine import Value as value_class
+        value_class = micrograd.engine.Value
     demo = MoonsDemo(value_class, micrograd.nn.MLP)
     seconds = []
     for k in range(steps):
