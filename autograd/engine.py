@@ -8,7 +8,7 @@ loop, ``parent.grad += local * node.grad``, in reverse topological order. It
 never names a specific operation; the rules live in `autograd.rules`.
 
 Nodes refer only to their parents, never to themselves or their children, so
-a graph is a tree of references without cycles: once nothing refers to its
+the references form a graph without cycles: once nothing refers to its
 output, reference counting frees it at once.
 """
 
