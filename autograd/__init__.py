@@ -14,6 +14,7 @@ Example:
     0.54212
 """
 
+from autograd.draw import draw_dot, save_graph
 from autograd.engine import (
     Primitive,
     Value,
@@ -38,6 +39,7 @@ __all__ = [
     "cos",
     "data_of",
     "dot",
+    "draw_dot",
     "enable_grad",
     "exp",
     "grad",
@@ -45,6 +47,7 @@ __all__ = [
     "log",
     "no_grad",
     "relu",
+    "save_graph",
     "sigmoid",
     "sin",
     "sqrt",

@@ -1,0 +1,193 @@
+"""python -m autograd: answers, pictures, and refusals of hostile or broken input."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograd import cli
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_value_and_gradients(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "tanh(x*w + b)", "x=0.5", "w=-2", "b=1.5")
+    assert (status, err) == (0, "")
+    t = math.tanh(0.5 * -2 + 1.5)
+    lines = out.splitlines()
+    assert lines[0] == f"tanh(x * w + b) = {t:.10g}"
+    assert lines[1:] == [
+        f"  d/dx = {(1 - t * t) * -2:.10g}",
+        f"  d/dw = {(1 - t * t) * 0.5:.10g}",
+        f"  d/db = {1 - t * t:.10g}",
+    ]
+
+
+def test_every_function_and_operator(capsys: pytest.CaptureFixture[str]) -> None:
+    expression = "exp(x) + log(y) - sqrt(y) * sigmoid(x) / relu(y) ** 2 + sin(x) - cos(-x) + abs(+x)"
+    status, out, _ = run(capsys, expression, "x=0.3", "y=2", "--digits", "17")
+    assert status == 0
+    x, y = 0.3, 2.0
+    s = 1 / (1 + math.exp(-x))
+    value = math.exp(x) + math.log(y) - math.sqrt(y) * s / y**2 + math.sin(x) - math.cos(-x) + abs(x)
+    assert float(out.splitlines()[0].split(" = ")[1]) == pytest.approx(value, rel=1e-15)
+
+
+def test_constants_only(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "2 ** 0.5 * 3")
+    assert status == 0
+    assert out.splitlines() == [f"2 ** 0.5 * 3 = {2**0.5 * 3:.10g}"]
+
+
+@pytest.mark.parametrize("suffix", [".svg", ".dot"])
+def test_drawing_to_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path, suffix: str) -> None:
+    target = tmp_path / f"graph{suffix}"
+    status, out, _ = run(capsys, "x * y + 1", "x=2", "y=3", "-o", str(target))
+    assert status == 0
+    assert f"graph written to {target}" in out
+    text = target.read_text(encoding="utf-8")
+    assert "grad 3.0000" in text  # d/dx drawn after backward
+
+
+HOSTILE = {
+    "__import__('os').system('true')": "calling",
+    "().__class__": "attribute access",
+    "x.real": "attribute access",
+    "x[0]": "subscripting",
+    "lambda: 1": "a lambda",
+    "[a for a in [1]]": "a comprehension",
+    "open('f')": "calling 'open'",
+    "exp(x, 2)": "one argument",
+    "exp(x=1)": "one argument",
+    "exp(*[1])": "one argument",
+    "x if x else x": "if/else",
+    "x < 1": "a comparison",
+    "x and 1": "and/or",
+    "(y := 1)": "an assignment",
+    "'text'": "not a number",
+    "x @ x": "not allowed",
+    "x // 2": "not allowed",
+    "~x": "not allowed",
+    "x +": "syntax error",
+    "": "empty",
+    "   ": "empty",
+    "2 ** 100000": "too large",
+    "x ** -5000": "too large",
+    "z + 1": "'z' has no value",
+    "log(0 * x)": "log of 0.0",
+    "sqrt(x - 5)": "sqrt of -4.0",
+    "x / (x - 1)": "division by zero",
+    "exp(x * 1000)": "exp overflow",
+    "9**9**9": "overflow",
+}
+
+
+@pytest.mark.parametrize(("expression", "message"), HOSTILE.items())
+def test_refusals_are_one_line_with_status_2(capsys: pytest.CaptureFixture[str], expression: str, message: str) -> None:
+    status, out, err = run(capsys, expression, "x=1")
+    assert status == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("python -m autograd: error: ")
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_deeply_nested_parentheses(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "(" * 10_000 + "x" + ")" * 10_000, "x=1")
+    assert status == 2
+    assert "characters long" in err
+    status, _, err = run(capsys, "(" * 1000 + "x" + ")" * 1000, "x=1")  # under the length limit
+    assert status == 2
+    assert "nested" in err
+
+
+def test_nesting_limit_counts_syntax_tree_levels(capsys: pytest.CaptureFixture[str]) -> None:
+    deep = "x" + " + x" * 150  # a left-leaning chain 151 levels deep
+    status, _, err = run(capsys, deep, "x=1")
+    assert status == 2
+    assert f"limit is {cli.MAX_DEPTH}" in err
+    assert run(capsys, "x" + " + x" * 50, "x=1")[0] == 0
+
+
+def test_length_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "x" + " " * cli.MAX_LENGTH, "x=1")
+    assert status == 2
+    assert "characters long" in err
+
+
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("x", "not name=value"),
+        ("=1", "not name=value"),
+        ("x=abc", "not a number"),
+        ("x=nan", "finite"),
+        ("x=inf", "finite"),
+        ("1x=2", "cannot be a variable name"),
+        ("exp=2", "cannot be a variable name"),
+    ],
+)
+def test_bad_variables(capsys: pytest.CaptureFixture[str], assignment: str, message: str) -> None:
+    status, _, err = run(capsys, "x + 1", assignment)
+    assert status == 2
+    assert message in err
+
+
+def test_duplicate_and_unused_variables(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "given twice" in run(capsys, "x", "x=1", "x=2")[2]
+    status, out, err = run(capsys, "x", "x=1", "y=2")
+    assert status == 0
+    assert "d/dy = 0" in out
+    assert err == "warning: 'y' given but not used (its derivative is 0)\n"
+
+
+def test_unicode_identifiers_are_normalised_like_python(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "ｘ * 2", "ｘ=3")  # fullwidth x: Python reads it as x
+    assert status == 0
+    assert out.splitlines() == ["x * 2 = 6", "  d/dx = 2"]
+    status, out, _ = run(capsys, "θ ** 2", "θ=3")
+    assert status == 0
+    assert "d/dθ = 6" in out
+
+
+def test_bad_options(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(capsys, "x", "x=1", "-o", str(tmp_path / "g.txt"))[0] == 2
+    assert run(capsys, "x", "x=1", "--rankdir", "RL")[0] == 2
+    assert run(capsys, "x", "x=1", "--digits", "40")[0] == 2
+    assert run(capsys)[0] == 2
+
+
+def test_help_shows_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "--help")
+    assert status == 0
+    assert 'python -m autograd "tanh(x*w + b)" x=0.5 w=-2 b=1' in out
+
+
+def test_as_a_real_command(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "autograd", "x*x", "x=3", "-o", str(tmp_path / "g.svg")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == ["x * x = 9", "  d/dx = 6"]
+    assert (tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
+    refused = subprocess.run(
+        [sys.executable, "-m", "autograd", "__import__('os').system('echo pwned')"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "pwned" not in refused.stdout + refused.stderr.replace("echo pwned", "")
+    assert "Traceback" not in refused.stderr
