@@ -32,7 +32,8 @@ from typing import Any
 import graphviz
 
 from autograd.engine import Value, topological_order
-from autograd.render import Renderer, find_renderer, write_atomically
+from autograd.files import write_atomically
+from autograd.render import Renderer, find_renderer
 
 __all__ = ["DEFAULT_MAX_NODES", "Drawing", "draw_dot", "save_graph"]
 

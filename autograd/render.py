@@ -18,13 +18,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["Renderer", "RendererNotFoundError", "find_renderer", "render", "write_atomically"]
+__all__ = ["Renderer", "RendererNotFoundError", "find_renderer", "render"]
 
 ENV_VARIABLE = "CHAINRULE_DOT"
 TIMEOUT_SECONDS = 60.0
@@ -133,25 +132,3 @@ def find_renderer() -> Renderer:
 def render(source: str, format: str = "svg", renderer: Renderer | None = None) -> bytes:
     """Render DOT `source` to `format` with `renderer` (by default, `find_renderer()`)."""
     return (renderer or find_renderer()).render(source, format)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a crash leaves either the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; give it the usual mode
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from autograd import render as rendering
+from autograd.files import write_atomically
 
 
 @pytest.fixture(autouse=True)
@@ -84,8 +85,8 @@ def test_renderer_errors_are_reported(tmp_path: Path) -> None:
 
 def test_write_atomically_replaces_whole_files_with_the_usual_mode(tmp_path: Path) -> None:
     target = tmp_path / "sub" / "file.txt"
-    rendering.write_atomically(target, b"first")
-    rendering.write_atomically(target, b"second")
+    write_atomically(target, b"first")
+    write_atomically(target, b"second")
     assert target.read_bytes() == b"second"
     assert target.stat().st_mode & 0o044  # readable by others, unlike mkstemp's private mode
     assert [p.name for p in target.parent.iterdir()] == ["file.txt"]

@@ -1,0 +1,6 @@
+"""``python -m nn train ...``: see `nn.cli`."""
+
+from nn.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

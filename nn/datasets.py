@@ -1,0 +1,149 @@
+"""Toy datasets in pure Python: moons, circles, xor, spirals and blobs.
+
+Each generator returns ``(X, y)``: a list of points (lists of floats) and a
+list of labels. Two-class sets label the classes -1 and +1 (for the hinge
+loss), or 0 and 1 with ``labels="01"``; sets with more classes use indices
+0, 1, 2, ... Every generator takes a `seed` (an int or a `random.Random`)
+and a `noise` level, the standard deviation of Gaussian noise added to each
+coordinate.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+
+__all__ = ["DATASETS", "blobs", "circles", "moons", "spirals", "xor"]
+
+Dataset = tuple[list[list[float]], list[float]]
+
+
+def _rng(seed: int | random.Random | None) -> random.Random:
+    if isinstance(seed, random.Random):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"seed must be an int or a random.Random, not {type(seed).__name__}")
+    return random.Random(seed)
+
+
+def _check(n: int, noise: float, least: int = 2) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < least:
+        raise ValueError(f"n must be an int >= {least}, not {n!r}")
+    if not (isinstance(noise, (int, float)) and noise >= 0 and math.isfinite(noise)):
+        raise ValueError(f"noise must be a finite number >= 0, not {noise!r}")
+
+
+def _binary(labels: str) -> tuple[float, float]:
+    if labels == "pm1":
+        return -1.0, 1.0
+    if labels == "01":
+        return 0.0, 1.0
+    raise ValueError(f"labels must be 'pm1' (-1/+1) or '01', not {labels!r}")
+
+
+def _shuffled(points: list[list[float]], targets: list[float], rng: random.Random) -> Dataset:
+    order = list(range(len(points)))
+    rng.shuffle(order)
+    return [points[i] for i in order], [targets[i] for i in order]
+
+
+def moons(n: int = 100, noise: float = 0.1, seed: int | random.Random | None = None, labels: str = "pm1") -> Dataset:
+    """Two interleaving half circles.
+
+    Example:
+        >>> X, y = moons(100, seed=0)
+        >>> len(X), sorted(set(y))
+        (100, [-1.0, 1.0])
+    """
+    _check(n, noise)
+    rng = _rng(seed)
+    low, high = _binary(labels)
+    outer, inner = n // 2, n - n // 2
+    points, targets = [], []
+    for i in range(outer):
+        t = math.pi * i / max(outer - 1, 1)
+        points.append([math.cos(t) + rng.gauss(0, noise), math.sin(t) + rng.gauss(0, noise)])
+        targets.append(low)
+    for i in range(inner):
+        t = math.pi * i / max(inner - 1, 1)
+        points.append([1 - math.cos(t) + rng.gauss(0, noise), 0.5 - math.sin(t) + rng.gauss(0, noise)])
+        targets.append(high)
+    return _shuffled(points, targets, rng)
+
+
+def circles(
+    n: int = 100,
+    noise: float = 0.05,
+    factor: float = 0.5,
+    seed: int | random.Random | None = None,
+    labels: str = "pm1",
+) -> Dataset:
+    """A small circle inside a large one; `factor` is the ratio of their radii."""
+    _check(n, noise)
+    if not 0 < factor < 1:
+        raise ValueError(f"factor must be between 0 and 1, not {factor!r}")
+    rng = _rng(seed)
+    low, high = _binary(labels)
+    outer, inner = n // 2, n - n // 2
+    points, targets = [], []
+    for count, radius, label in ((outer, 1.0, low), (inner, factor, high)):
+        for i in range(count):
+            t = 2 * math.pi * i / count
+            points.append([radius * math.cos(t) + rng.gauss(0, noise), radius * math.sin(t) + rng.gauss(0, noise)])
+            targets.append(label)
+    return _shuffled(points, targets, rng)
+
+
+def xor(n: int = 100, noise: float = 0.1, seed: int | random.Random | None = None, labels: str = "pm1") -> Dataset:
+    """Points in the four quadrants; the class is the sign of x * y."""
+    _check(n, noise)
+    rng = _rng(seed)
+    low, high = _binary(labels)
+    points, targets = [], []
+    for i in range(n):
+        sx, sy = (1 if i % 2 else -1), (1 if (i // 2) % 2 else -1)
+        x, y = sx * rng.uniform(0.1, 1.0), sy * rng.uniform(0.1, 1.0)
+        points.append([x + rng.gauss(0, noise), y + rng.gauss(0, noise)])
+        targets.append(high if sx * sy > 0 else low)
+    return _shuffled(points, targets, rng)
+
+
+def spirals(n: int = 100, classes: int = 2, noise: float = 0.1, seed: int | random.Random | None = None) -> Dataset:
+    """Interleaved spiral arms, one per class; labels are class indices 0, 1, ..."""
+    _check(n, noise, least=classes)
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
+        raise ValueError(f"classes must be an int >= 2, not {classes!r}")
+    rng = _rng(seed)
+    points, targets = [], []
+    for i in range(n):
+        k = i % classes
+        r = (i // classes + 1) / (n // classes + 1)
+        t = 4.0 * r + 2 * math.pi * k / classes
+        points.append([r * math.cos(t) + rng.gauss(0, noise * r), r * math.sin(t) + rng.gauss(0, noise * r)])
+        targets.append(float(k))
+    return _shuffled(points, targets, rng)
+
+
+def blobs(n: int = 100, centers: int = 3, noise: float = 0.3, seed: int | random.Random | None = None) -> Dataset:
+    """Gaussian clusters around `centers` points placed evenly on a circle; labels 0, 1, ..."""
+    _check(n, noise, least=centers)
+    if isinstance(centers, bool) or not isinstance(centers, int) or centers < 2:
+        raise ValueError(f"centers must be an int >= 2, not {centers!r}")
+    rng = _rng(seed)
+    points, targets = [], []
+    for i in range(n):
+        k = i % centers
+        angle = 2 * math.pi * k / centers
+        points.append([2 * math.cos(angle) + rng.gauss(0, noise), 2 * math.sin(angle) + rng.gauss(0, noise)])
+        targets.append(float(k))
+    return _shuffled(points, targets, rng)
+
+
+DATASETS: dict[str, Callable[..., Dataset]] = {
+    "moons": moons,
+    "circles": circles,
+    "xor": xor,
+    "spirals": spirals,
+    "blobs": blobs,
+}

@@ -1,0 +1,260 @@
+"""Neurons, layers and multi-layer perceptrons, on top of the engine's Values.
+
+A neuron computes ``act(w . x + b)``. By default the weighted sum is the
+engine's fused `autograd.dot` (one node per neuron, the fast path); with
+``fused=False`` it is built from one product and one addition per input, the
+graph a learner draws by hand. Both give the same values and gradients to the
+last bit.
+
+The classes work unchanged in micrograd's demo loop: `MLP(2, [16, 16, 1])`
+returns one Value for one output, hidden layers use ReLU and the last layer is
+linear, and ``nonlin=`` is accepted.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import autograd
+from autograd import Value
+from nn.module import Module
+
+__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Neuron"]
+
+ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "linear": lambda z: z,
+}
+
+INITS = ("uniform", "xavier", "he")
+"""uniform(-1, 1) as micrograd; Xavier/Glorot uniform for tanh and sigmoid; He (Kaiming) uniform for ReLU."""
+
+Input = Sequence[Value | float]
+
+
+def _random(seed: Any) -> Any:
+    """A source of random numbers: a given Random, a new one from a seed, or the global one (as micrograd)."""
+    if seed is None or seed is random:
+        return random
+    if isinstance(seed, random.Random):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int or a random.Random, not {type(seed).__name__}")
+    return random.Random(seed)
+
+
+def _activation(activation: str | None, nonlin: bool | None, default: str) -> str:
+    if nonlin is not None:
+        if activation is not None:
+            raise ValueError("give either activation= or micrograd's nonlin=, not both")
+        return "relu" if nonlin else "linear"
+    name = default if activation is None else activation
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
+    return name
+
+
+def _limit(init: str, nin: int, nout: int) -> float:
+    if init == "uniform":
+        return 1.0
+    if init == "xavier":
+        return math.sqrt(6.0 / (nin + nout))
+    if init == "he":
+        return math.sqrt(6.0 / nin)
+    raise ValueError(f"unknown init {init!r}; choose from {', '.join(INITS)}")
+
+
+def _check_size(name: str, n: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{name} must be a positive int, not {n!r}")
+
+
+class Neuron(Module):
+    """``activation(w . x + b)`` for `nin` inputs.
+
+    Args:
+        nin: number of inputs.
+        activation: "relu" (default), "tanh", "sigmoid" or "linear".
+        nonlin: micrograd's switch (True: relu, False: linear), instead of `activation`.
+        fused: build the weighted sum as one fused node (fast) or elementwise (to draw).
+        init: "uniform" (micrograd's uniform(-1, 1)), "xavier" or "he".
+        nout: the layer's width, used by Xavier initialisation.
+        seed: an int or a `random.Random` for reproducible weights; None uses
+            the `random` module, as micrograd does. The bias starts at 0.
+
+    Example:
+        >>> n = Neuron(2, activation="tanh", seed=1)
+        >>> out = n([0.5, -1.0])
+        >>> out.op, len(n.parameters())
+        ('tanh', 3)
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str | None = None,
+        *,
+        nonlin: bool | None = None,
+        fused: bool = True,
+        init: str = "uniform",
+        nout: int = 1,
+        seed: int | random.Random | None = None,
+    ) -> None:
+        _check_size("nin", nin)
+        self.activation = _activation(activation, nonlin, "relu")
+        self.fused = fused
+        self.init = init
+        limit = _limit(init, nin, nout)
+        rng = _random(seed)
+        self.w = [Value(rng.uniform(-limit, limit)) for _ in range(nin)]
+        self.b = Value(0.0)
+
+    def __call__(self, x: Input) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
+        if self.fused:
+            return ACTIVATIONS[self.activation](autograd.dot(self.w, x, self.b))
+        return ACTIVATIONS[self.activation](sum((wi * xi for wi, xi in zip(self.w, x)), self.b))
+
+    def named_parameters(self) -> Iterator[tuple[str, Value]]:
+        for i, w in enumerate(self.w):
+            yield f"w.{i}", w
+        yield "b", self.b
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": len(self.w), "activation": self.activation, "fused": self.fused}
+
+    def __repr__(self) -> str:
+        return f"{self.activation.capitalize()}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """`nout` neurons that read the same inputs; calling it always returns a list.
+
+    Example:
+        >>> layer = Layer(3, 2, activation="tanh", seed=0)
+        >>> len(layer([1.0, 2.0, 3.0]))
+        2
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str | None = None,
+        *,
+        nonlin: bool | None = None,
+        fused: bool = True,
+        init: str = "uniform",
+        seed: int | random.Random | None = None,
+    ) -> None:
+        _check_size("nout", nout)
+        rng = _random(seed)
+        name = _activation(activation, nonlin, "relu")
+        self.neurons = [Neuron(nin, name, fused=fused, init=init, nout=nout, seed=rng) for _ in range(nout)]
+
+    def __call__(self, x: Input) -> list[Value]:
+        return [n(x) for n in self.neurons]
+
+    def named_parameters(self) -> Iterator[tuple[str, Value]]:
+        for i, neuron in enumerate(self.neurons):
+            for name, p in neuron.named_parameters():
+                yield f"neurons.{i}.{name}", p
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(map(repr, self.neurons))}]"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: layers of sizes `nouts` on `nin` inputs.
+
+    Hidden layers use `activation` (ReLU by default) and the last layer uses
+    `output_activation` (linear by default). Calling the model returns one
+    Value when the last layer has one neuron, else a list.
+
+    Args:
+        nin: number of inputs.
+        nouts: the width of each layer, the last one the output.
+        activation: for the hidden layers.
+        output_activation: for the last layer.
+        fused: fused weighted sums (fast) or elementwise graphs (to draw).
+        init: "uniform" (micrograd), "xavier" or "he".
+        seed: an int or a `random.Random`; None uses the `random` module, so
+            `random.seed(1337)` followed by `MLP(2, [16, 16, 1])` gives
+            micrograd's weights for the same seed.
+
+    Example:
+        >>> model = MLP(2, [16, 16, 1], seed=1337)
+        >>> model([0.5, -0.2]).op
+        'dot'
+        >>> len(model.parameters())
+        337
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        output_activation: str = "linear",
+        *,
+        fused: bool = True,
+        init: str = "uniform",
+        seed: int | random.Random | None = None,
+    ) -> None:
+        _check_size("nin", nin)
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"nouts must be a non-empty list of layer sizes, not {nouts!r}")
+        rng = _random(seed)
+        sizes = [nin, *nouts]
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(
+                sizes[i], sizes[i + 1], output_activation if i == last else activation, fused=fused, init=init, seed=rng
+            )
+            for i in range(len(nouts))
+        ]
+        self._config = {
+            "nin": nin,
+            "nouts": list(nouts),
+            "activation": _activation(activation, None, "relu"),
+            "output_activation": _activation(output_activation, None, "linear"),
+            "fused": fused,
+        }
+
+    def __call__(self, x: Input) -> Any:
+        """The output Value (one output) or list of Values."""
+        for layer in self.layers:
+            x = layer(x)
+        return x[0] if len(x) == 1 else x
+
+    def named_parameters(self) -> Iterator[tuple[str, Value]]:
+        for i, layer in enumerate(self.layers):
+            for name, p in layer.named_parameters():
+                yield f"layers.{i}.{name}", p
+
+    def config(self) -> dict[str, Any]:
+        return dict(self._config)
+
+    @classmethod
+    def from_file(cls, path: Any) -> MLP:
+        """Rebuild a model saved with `save`: its architecture, then its parameters."""
+        from nn.module import ModelFileError, read_model_file
+
+        document = read_model_file(path)
+        if document["model"] != cls.__name__:
+            raise ModelFileError(f"{path} holds a {document['model']}, not an {cls.__name__}")
+        try:
+            model = cls(**document["config"], seed=0)
+        except (TypeError, ValueError) as error:
+            raise ModelFileError(f"{path}: the architecture is not valid: {error}") from None
+        model.load_state_dict(document["parameters"])
+        return model
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(map(repr, self.layers))}]"

@@ -1,0 +1,179 @@
+"""Training: forward pass, loss, backward pass, gradient descent; over the whole set or in batches.
+
+`train` runs the loop and returns a `History` of the loss and accuracy at
+every step. The batch size chooses the flavour of gradient descent: the whole
+set (batch, the default), a shuffled mini-batch each step (reshuffled every
+epoch from the seed), or one example at a time (stochastic, batch size 1).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograd import Value, no_grad
+from nn import losses
+from nn.layers import MLP
+from nn.optim import SGD, Optimizer
+
+__all__ = ["LOSSES", "History", "Record", "accuracy", "batches", "predict", "train"]
+
+LOSSES: dict[str, Callable[[Sequence[Any], Sequence[Any]], Value]] = {
+    "hinge": losses.hinge,
+    "mse": losses.mean_squared_error,
+    "bce": losses.binary_cross_entropy_with_logits,
+    "cross_entropy": losses.softmax_cross_entropy,
+}
+"""Loss names for `train` and the command line."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One training step: its number, the batch's loss and accuracy, and the learning rate used."""
+
+    step: int
+    loss: float
+    accuracy: float
+    lr: float
+
+
+@dataclass
+class History:
+    """The records of a training run, one per step."""
+
+    records: list[Record] = field(default_factory=list)
+
+    @property
+    def losses(self) -> list[float]:
+        return [r.loss for r in self.records]
+
+    @property
+    def accuracies(self) -> list[float]:
+        return [r.accuracy for r in self.records]
+
+    @property
+    def final(self) -> Record:
+        if not self.records:
+            raise ValueError("the history is empty: no step was run")
+        return self.records[-1]
+
+
+def batches(n: int, batch_size: int | None, rng: random.Random) -> Any:
+    """Endless batches of example indices: all of them, or shuffled batches that cover each epoch."""
+    if batch_size is None or batch_size >= n:
+        while True:
+            yield list(range(n))
+    while True:
+        order = list(range(n))
+        rng.shuffle(order)
+        for start in range(0, n - batch_size + 1, batch_size):
+            yield order[start : start + batch_size]
+
+
+def _threshold(loss: str, labels: Sequence[float]) -> float:
+    """The score that separates the classes: 0, or 0.5 for squared error on 0/1 labels."""
+    return 0.5 if loss == "mse" and min(labels) >= 0 else 0.0
+
+
+def _correct(output: Any, target: float, loss: str, threshold: float) -> bool:
+    if loss == "cross_entropy":
+        scores = [o.data if isinstance(o, Value) else o for o in output]
+        return scores.index(max(scores)) == int(target)
+    score = output.data if isinstance(output, Value) else output
+    return (score > threshold) == (target == 1)
+
+
+def _check_data(X: Sequence[Sequence[float]], y: Sequence[float], loss: str) -> None:
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
+    if len(X) != len(y):
+        raise ValueError(f"{len(X)} examples but {len(y)} labels")
+    if not X:
+        raise ValueError("no examples to train on")
+
+
+def train(
+    model: MLP,
+    X: Sequence[Sequence[float]],
+    y: Sequence[float],
+    *,
+    loss: str = "hinge",
+    optimizer: Optimizer | None = None,
+    steps: int = 100,
+    batch_size: int | None = None,
+    alpha: float = 1e-4,
+    seed: int | None = None,
+    progress: bool = True,
+) -> History:
+    """Train `model` on `(X, y)` for `steps` steps and return the history.
+
+    Args:
+        model: a model mapping a point to one score (binary losses) or one
+            logit per class ("cross_entropy").
+        X, y: points and labels (-1/+1 or 0/1 for two classes, indices for more).
+        loss: "hinge", "mse", "bce" (logits, two classes) or "cross_entropy".
+        optimizer: by default SGD with micrograd's schedule (1.0 decaying to 0.1).
+        steps: how many updates.
+        batch_size: None for the whole set, k for shuffled mini-batches, 1 for stochastic.
+        alpha: the weight of the L2 penalty on the parameters (0 for none).
+        seed: for the shuffling of mini-batches.
+        progress: show a progress bar (tqdm).
+
+    Example:
+        >>> from nn import MLP, datasets
+        >>> X, y = datasets.xor(40, seed=0)
+        >>> history = train(MLP(2, [8, 1], seed=0), X, y, steps=5, progress=False)
+        >>> len(history.records)
+        5
+    """
+    _check_data(X, y, loss)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive int, not {steps!r}")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive int or None, not {batch_size!r}")
+    from nn.optim import linear_decay
+
+    optimizer = optimizer or SGD(model.parameters(), lr=linear_decay(1.0, 0.1, steps))
+    loss_fn = LOSSES[loss]
+    parameters = model.parameters()
+    threshold = _threshold(loss, y)
+    history = History()
+    feed = batches(len(X), batch_size, random.Random(seed))
+    from tqdm.auto import tqdm
+
+    bar = tqdm(range(steps), desc="training", disable=not progress, leave=False)
+    for step in bar:
+        indices = next(feed)
+        outputs = [model(X[i]) for i in indices]
+        targets = [y[i] for i in indices]
+        if loss == "cross_entropy":
+            targets = [int(t) for t in targets]
+        total = loss_fn(outputs, targets)
+        if alpha:
+            total = total + losses.l2_penalty(parameters, alpha)
+        lr = optimizer.lr
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+        correct = sum(_correct(o, t, loss, threshold) for o, t in zip(outputs, targets))
+        record = Record(step, total.data, correct / len(indices), lr)
+        history.records.append(record)
+        bar.set_postfix(loss=f"{record.loss:.4f}", accuracy=f"{record.accuracy:.0%}", refresh=False)
+    return history
+
+
+def predict(model: MLP, X: Sequence[Sequence[float]]) -> list[Any]:
+    """The model's outputs as floats (lists of floats for several outputs), recording no graph."""
+    with no_grad():
+        outputs = [model(x) for x in X]
+    return [[o.data for o in out] if isinstance(out, list) else out.data for out in outputs]
+
+
+def accuracy(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], loss: str = "hinge") -> float:
+    """The fraction of examples the model classifies correctly (threshold or argmax, as `loss` implies)."""
+    _check_data(X, y, loss)
+    outputs = predict(model, X)
+    threshold = _threshold(loss, y)
+    return sum(_correct(o, t, loss, threshold) for o, t in zip(outputs, y)) / len(X)

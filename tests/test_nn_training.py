@@ -1,0 +1,312 @@
+"""Losses, optimizers, datasets, saving, training and the main job."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from autograd import Value, grad
+from nn import MLP, SGD, Adam, ModelFileError, accuracy, datasets, linear_decay, losses, predict, train
+from nn.cli import main as nn_main
+
+
+class TestLosses:
+    def test_mean_squared_error(self) -> None:
+        out = [Value(1.0), Value(-2.0)]
+        loss = losses.mean_squared_error(out, [0.5, 1.0])
+        assert loss.data == pytest.approx((0.25 + 9.0) / 2)
+        assert grad(loss, out) == pytest.approx([0.5, -3.0])
+
+    def test_hinge(self) -> None:
+        scores = [Value(0.3), Value(-2.0), Value(1.5)]
+        loss = losses.hinge(scores, [1, -1, -1])
+        assert loss.data == pytest.approx((0.7 + 0.0 + 2.5) / 3)
+        assert grad(loss, scores) == pytest.approx([-1 / 3, 0.0, 1 / 3])
+        with pytest.raises(ValueError, match="-1 and \\+1"):
+            losses.hinge(scores, [1, 0, 1])
+
+    @pytest.mark.parametrize("z", [-800.0, -3.0, 0.0, 2.5, 800.0])
+    @pytest.mark.parametrize("y", [0, 1])
+    def test_binary_cross_entropy_is_stable_with_the_exact_gradient(self, z: float, y: int) -> None:
+        logit = Value(z)
+        loss = losses.binary_cross_entropy_with_logits([logit], [y])
+        p = 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+        expected = math.log1p(math.exp(-abs(z))) + max(z, 0.0) - z * y
+        assert loss.data == pytest.approx(expected, rel=1e-12, abs=1e-300)
+        assert grad(loss, [logit])[0] == pytest.approx(p - y, abs=1e-15)
+
+    def test_softmax_cross_entropy_matches_the_formula_and_is_stable(self) -> None:
+        logits = [[Value(1.0), Value(2.0), Value(0.5)], [Value(1000.0), Value(-1000.0), Value(999.0)]]
+        loss = losses.softmax_cross_entropy(logits, [1, 2])
+        first = -math.log(math.exp(2.0) / (math.exp(1.0) + math.exp(2.0) + math.exp(0.5)))
+        second = 1.0 + math.log1p(math.exp(-1.0))  # log(e^1000 + e^999) - 999
+        assert loss.data == pytest.approx((first + second) / 2, rel=1e-12)
+        grads = grad(loss, logits[0])
+        total = sum(math.exp(v) for v in (1.0, 2.0, 0.5))
+        softmax = [math.exp(v) / total for v in (1.0, 2.0, 0.5)]
+        assert grads == pytest.approx([(s - (i == 1)) / 2 for i, s in enumerate(softmax)], rel=1e-12)
+        with pytest.raises(ValueError, match="class index"):
+            losses.softmax_cross_entropy(logits, [1, 3])
+
+    def test_l2_penalty_matches_the_sum_of_squares(self) -> None:
+        ps = [Value(0.5), Value(-1.5), Value(2.0)]
+        assert losses.l2_penalty(ps, 1e-4).data == 1e-4 * sum((p * p for p in ps), Value(0.0)).data
+
+    def test_lengths_must_match(self) -> None:
+        with pytest.raises(ValueError, match="2 outputs but 1 targets"):
+            losses.mean_squared_error([Value(1.0), Value(2.0)], [1.0])
+        with pytest.raises(ValueError, match="no examples"):
+            losses.hinge([], [])
+
+
+class TestOptimizers:
+    def test_sgd_with_momentum_and_weight_decay(self) -> None:
+        w = Value(2.0)
+        opt = SGD([w], lr=0.1, momentum=0.5, weight_decay=0.01)
+        velocity = 0.0
+        expected = 2.0
+        for _ in range(3):
+            opt.zero_grad()
+            (w * w).backward()
+            g = 2 * expected + 0.01 * expected
+            velocity = 0.5 * velocity + g
+            expected -= 0.1 * velocity
+            opt.step()
+            assert w.data == pytest.approx(expected, rel=1e-15)
+
+    def test_adam_first_steps_by_hand(self) -> None:
+        w = Value(1.0)
+        opt = Adam([w], lr=0.01)
+        m = v = 0.0
+        expected = 1.0
+        for t in (1, 2):
+            opt.zero_grad()
+            (w * w * w).backward()
+            g = 3 * expected**2
+            m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+            expected -= 0.01 * (m / (1 - 0.9**t)) / (math.sqrt(v / (1 - 0.999**t)) + 1e-8)
+            opt.step()
+            assert w.data == pytest.approx(expected, rel=1e-14)
+
+    def test_schedules(self) -> None:
+        w = Value(0.0)
+        opt = SGD([w], lr=linear_decay(1.0, 0.1, 100))
+        rates = []
+        for _ in range(3):
+            rates.append(opt.lr)
+            opt.step()
+        assert rates == [1.0 - 0.9 * k / 100 for k in range(3)]  # micrograd's demo
+        assert SGD([w], lr=lambda step: 0.5**step).lr == 1.0
+
+    def test_bad_settings(self) -> None:
+        with pytest.raises(ValueError, match="learning rate"):
+            SGD([Value(1.0)], lr=-1.0)
+        with pytest.raises(ValueError, match="momentum"):
+            SGD([Value(1.0)], momentum=1.0)
+        with pytest.raises(ValueError, match="no parameters"):
+            Adam([])
+        with pytest.raises(TypeError, match="Values"):
+            SGD([1.0])  # type: ignore[list-item]
+
+
+class TestDatasets:
+    @pytest.mark.parametrize("name", sorted(datasets.DATASETS))
+    def test_shape_labels_and_seeds(self, name: str) -> None:
+        make = datasets.DATASETS[name]
+        X, y = make(60, seed=3)
+        assert len(X) == len(y) == 60
+        assert all(len(p) == 2 and all(math.isfinite(c) for c in p) for p in X)
+        assert make(60, seed=3) == (X, y)
+        assert make(60, seed=4) != (X, y)
+        labels = set(y)
+        assert labels in ({-1.0, 1.0}, {0.0, 1.0, 2.0}, {0.0, 1.0})
+
+    def test_moons_without_noise_lie_on_the_two_half_circles(self) -> None:
+        X, y = datasets.moons(50, noise=0.0, seed=0)
+        for (a, b), label in zip(X, y):
+            center = (0.0, 0.0) if label == -1 else (1.0, 0.5)
+            assert math.hypot(a - center[0], b - center[1]) == pytest.approx(1.0)
+
+    def test_zero_one_labels_and_bad_arguments(self) -> None:
+        assert set(datasets.moons(20, seed=0, labels="01")[1]) == {0.0, 1.0}
+        with pytest.raises(ValueError, match="labels"):
+            datasets.xor(20, labels="yes")
+        with pytest.raises(ValueError, match="noise"):
+            datasets.circles(20, noise=-1.0)
+        with pytest.raises(ValueError, match="n must be"):
+            datasets.moons(1)
+
+
+class TestSaving:
+    def test_round_trip_is_exact(self, tmp_path: Path) -> None:
+        model = MLP(2, [5, 1], activation="tanh", seed=1)
+        for p in model.parameters():
+            p.data = p.data / 3  # floats with long expansions
+        model.save(tmp_path / "m.json")
+        loaded = MLP.from_file(tmp_path / "m.json")
+        assert loaded.state_dict() == model.state_dict()
+        assert loaded.config() == model.config()
+        other = MLP(2, [5, 1], activation="tanh", seed=2).load(tmp_path / "m.json")
+        assert other.state_dict() == model.state_dict()
+
+    def test_the_file_says_what_it_is(self, tmp_path: Path) -> None:
+        MLP(2, [1], seed=0).save(tmp_path / "m.json")
+        document = json.loads((tmp_path / "m.json").read_text())
+        assert (document["format"], document["version"], document["model"]) == ("chainrule.nn", 1, "MLP")
+
+    def test_a_crash_while_writing_keeps_the_old_file(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        path = tmp_path / "m.json"
+        MLP(2, [1], seed=0).save(path)
+        before = path.read_bytes()
+
+        def crash(*_: object) -> None:
+            raise OSError("disk full")
+
+        monkeypatch.setattr(os, "replace", crash)
+        with pytest.raises(OSError, match="disk full"):
+            MLP(2, [1], seed=1).save(path)
+        assert path.read_bytes() == before
+        assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("{not json", "not valid JSON"),
+            ('{"format": "other"}', "not a chainrule model"),
+            ('{"format": "chainrule.nn", "version": 99}', "version 99"),
+            ('{"format": "chainrule.nn", "version": 1, "model": "MLP", "config": {}, "parameters": []}', "parameters"),
+        ],
+    )
+    def test_malformed_files(self, tmp_path: Path, text: str, message: str) -> None:
+        path = tmp_path / "m.json"
+        path.write_text(text)
+        with pytest.raises(ModelFileError, match=message):
+            MLP.from_file(path)
+
+    def test_shapes_that_do_not_fit(self, tmp_path: Path) -> None:
+        MLP(2, [3, 1], seed=0).save(tmp_path / "m.json")
+        with pytest.raises(ModelFileError, match="not this MLP"):
+            MLP(2, [4, 1], seed=0).load(tmp_path / "m.json")
+        model = MLP(2, [3, 1], seed=0)
+        state = model.state_dict()
+        state.pop("layers.0.neurons.0.b")
+        with pytest.raises(ModelFileError, match="missing 1"):
+            model.load_state_dict(state)
+        with pytest.raises(ModelFileError, match="finite"):
+            model.load_state_dict({**model.state_dict(), "layers.0.neurons.0.b": math.nan})
+
+    def test_non_finite_parameters_are_not_saved(self, tmp_path: Path) -> None:
+        model = MLP(2, [1], seed=0)
+        model.parameters()[0].data = math.inf
+        with pytest.raises(ValueError, match="not finite"):
+            model.save(tmp_path / "m.json")
+        assert not (tmp_path / "m.json").exists()
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        with pytest.raises(ModelFileError, match="cannot read"):
+            MLP.from_file(tmp_path / "none.json")
+
+
+class TestTraining:
+    def test_micrograd_demo_reaches_full_accuracy(self) -> None:
+        X, y = datasets.moons(100, noise=0.1, seed=1337)
+        model = MLP(2, [16, 16, 1], seed=1337)
+        history = train(model, X, y, steps=100, progress=False)
+        assert len(history.records) == 100
+        assert history.final.accuracy == 1.0
+        assert accuracy(model, X, y) == 1.0
+        assert history.losses[-1] < history.losses[0] / 10
+
+    @pytest.mark.parametrize(("batch_size", "steps"), [(1, 640), (16, 150)])  # 10 and about 40 epochs
+    def test_minibatch_and_stochastic(self, batch_size: int, steps: int) -> None:
+        X, y = datasets.xor(64, noise=0.05, seed=0)
+        model = MLP(2, [8, 8, 1], activation="tanh", seed=0)
+        optimizer = SGD(model.parameters(), lr=0.05)
+        history = train(model, X, y, steps=steps, batch_size=batch_size, seed=0, progress=False, optimizer=optimizer)
+        assert len(history.records) == steps
+        assert all(0.0 <= r.accuracy <= 1.0 for r in history.records)
+        assert accuracy(model, X, y) > 0.85
+
+    def test_multiclass_with_adam(self) -> None:
+        X, y = datasets.blobs(60, centers=3, seed=0)
+        model = MLP(2, [8, 3], seed=0)
+        train(model, X, y, loss="cross_entropy", optimizer=Adam(model.parameters(), lr=0.05), steps=60, progress=False)
+        assert accuracy(model, X, y, loss="cross_entropy") > 0.95
+        assert len(predict(model, X[:2])[0]) == 3
+
+    def test_predict_records_no_graph(self) -> None:
+        model = MLP(2, [3, 1], seed=0)
+        assert predict(model, [[0.1, 0.2]]) == [model([0.1, 0.2]).data]
+
+    def test_memory_stays_flat_across_steps(self) -> None:
+        import tracemalloc
+
+        X, y = datasets.moons(30, seed=0)
+        model = MLP(2, [8, 1], seed=0)
+        train(model, X, y, steps=3, progress=False)
+        tracemalloc.start()
+        train(model, X, y, steps=5, progress=False)
+        first = tracemalloc.get_traced_memory()[0]
+        train(model, X, y, steps=25, progress=False)
+        second = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        assert second - first < 20_000  # each step's graph is freed: no growth with the number of steps
+
+    def test_bad_arguments(self) -> None:
+        X, y = datasets.moons(10, seed=0)
+        model = MLP(2, [1], seed=0)
+        with pytest.raises(ValueError, match="unknown loss"):
+            train(model, X, y, loss="l1", progress=False)
+        with pytest.raises(ValueError, match="10 examples but 9"):
+            train(model, X, y[:9], progress=False)
+        with pytest.raises(ValueError, match="batch_size"):
+            train(model, X, y, batch_size=0, progress=False)
+
+
+class TestMainJob:
+    def test_default_run_writes_everything(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        out = tmp_path / "run"
+        status = nn_main(
+            ["train", "--dataset", "moons", "--steps", "100", "--seed", "1337", "--out", str(out), "--no-progress"]
+        )
+        assert status == 0
+        printed = capsys.readouterr().out
+        assert "training accuracy 100.0%" in printed
+        assert sorted(p.name for p in out.iterdir()) == [
+            "boundary.png",
+            "graph.svg",
+            "loss.png",
+            "metrics.json",
+            "model.json",
+        ]
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["accuracy"] == 1.0
+        assert metrics["steps"] == 100
+        assert {"loss", "seconds"} <= set(metrics)
+        for picture in ("loss.png", "boundary.png"):
+            assert (out / picture).read_bytes().startswith(b"\x89PNG")
+        assert "grad" in (out / "graph.svg").read_text()
+        assert MLP.from_file(out / "model.json").config()["nouts"] == [16, 16, 1]
+
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            ["train", "--dataset", "mnist"],
+            ["train", "--steps", "0"],
+            ["train", "--hidden", "16,x"],
+            ["train", "--lr", "-1"],
+            ["train", "--optimizer", "rmsprop"],
+            ["train", "--dataset", "spirals", "--loss", "hinge"],
+            ["fly"],
+            [],
+        ],
+    )
+    def test_bad_options_exit_2(self, argv: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        assert nn_main([*argv, "--out", str(tmp_path)] if argv[:1] == ["train"] else argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("python -m nn: error: ")
+        assert "Traceback" not in err
