@@ -1,0 +1,159 @@
+"""One step of micrograd's moons demo: chainrule's nn against micrograd's nn and PyTorch.
+
+Every implementation trains the same model from the same initial weights
+(micrograd's: ``random.seed(1337)`` then ``MLP(2, [16, 16, 1])``) on the same
+100 points, with the demo's loss (hinge plus 1e-4 L2) and schedule (SGD, 1.0
+decaying to 0.1). Each runs in its own process, alternating; the table shows
+the median step time and the largest relative difference of the parameters
+from micrograd's after the steps.
+
+- micrograd: micrograd==0.1.0 with its own nn.MLP.
+- chainrule: nn.MLP (fused dot products), nn.losses, nn.optim, pure Python.
+- PyTorch: float64 tensors, the whole batch at once (if torch is installed).
+
+micrograd-rust, a Rust-backed peer, is not measured: it has no wheel for this
+platform and its source build fetches Rust crates, which this machine cannot.
+
+    python benchmarks/nn_speed.py [--runs 5] [--steps 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import alternate, median, relative_difference, table
+from moons_demo import MoonsDemo, make_moons
+
+SEED = 1337
+ALPHA = 1e-4
+
+
+def micrograd_initial_weights() -> list[float]:
+    """micrograd's MLP(2, [16, 16, 1]) weights after random.seed(1337), in its parameter order."""
+    random.seed(SEED)
+    weights = []
+    for nin, nout in ((2, 16), (16, 16), (16, 1)):
+        for _ in range(nout):
+            weights += [random.uniform(-1, 1) for _ in range(nin)] + [0.0]
+    return weights
+
+
+def run_micrograd(steps: int) -> tuple[list[float], list[float]]:
+    import micrograd.engine
+    import micrograd.nn
+
+    demo = MoonsDemo(micrograd.engine.Value, micrograd.nn.MLP, seed=SEED)
+    seconds = []
+    for k in range(steps):
+        start = time.perf_counter()
+        demo.step(k)
+        seconds.append(time.perf_counter() - start)
+    return seconds, demo.parameters()
+
+
+def run_chainrule(steps: int) -> tuple[list[float], list[float]]:
+    from nn import MLP, SGD, linear_decay, losses
+
+    points, labels = make_moons(seed=SEED)
+    random.seed(SEED)
+    model = MLP(2, [16, 16, 1])  # the global generator, as micrograd: the same weights
+    parameters = model.parameters()
+    optimizer = SGD(parameters, lr=linear_decay(1.0, 0.1, 100))
+    seconds = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        scores = [model(x) for x in points]
+        loss = losses.hinge(scores, labels) + losses.l2_penalty(parameters, ALPHA)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        seconds.append(time.perf_counter() - start)
+    return seconds, [p.data for p in parameters]
+
+
+def run_torch(steps: int) -> tuple[list[float], list[float]]:
+    import torch
+
+    torch.set_num_threads(1)
+    points, labels = make_moons(seed=SEED)
+    weights = micrograd_initial_weights()
+    layers = []
+    position = 0
+    for nin, nout in ((2, 16), (16, 16), (16, 1)):
+        w = torch.empty(nout, nin, dtype=torch.float64)
+        b = torch.empty(nout, dtype=torch.float64)
+        for j in range(nout):
+            w[j] = torch.tensor(weights[position : position + nin], dtype=torch.float64)
+            b[j] = weights[position + nin]
+            position += nin + 1
+        layers.append((w.requires_grad_(), b.requires_grad_()))
+    x = torch.tensor(points, dtype=torch.float64)
+    y = torch.tensor(labels, dtype=torch.float64)
+    parameters = [t for layer in layers for t in layer]
+    seconds = []
+    for k in range(steps):
+        start = time.perf_counter()
+        h = x
+        for i, (w, b) in enumerate(layers):
+            h = h @ w.T + b
+            if i < len(layers) - 1:
+                h = torch.relu(h)
+        scores = h[:, 0]
+        loss = torch.relu(1 - y * scores).mean() + ALPHA * sum((p * p).sum() for p in parameters)
+        for p in parameters:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            rate = 1.0 - 0.9 * k / 100
+            for p in parameters:
+                p -= rate * p.grad
+        seconds.append(time.perf_counter() - start)
+    flat: list[float] = []
+    for w, b in layers:
+        for j in range(w.shape[0]):
+            flat += [*w[j].tolist(), b[j].item()]
+    return seconds, flat
+
+
+RUNNERS = {"micrograd": run_micrograd, "chainrule": run_chainrule, "pytorch": run_torch}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="processes per implementation (default 5)")
+    parser.add_argument("--steps", type=int, default=8, help="training steps per process (default 8)")
+    parser.add_argument("--worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        seconds, parameters = RUNNERS[args.worker](args.steps)
+        print(json.dumps({"seconds": seconds, "parameters": parameters}))
+        return
+    names = ["micrograd", "chainrule"]
+    try:
+        import torch  # noqa: F401
+
+        names.append("pytorch")
+    except ImportError:
+        print("(PyTorch is not installed: its row is left out)", file=sys.stderr)
+    script = str(Path(__file__).resolve())
+    results = alternate({n: [script, "--worker", n, "--steps", str(args.steps)] for n in names}, args.runs)
+    step = {name: median([median(r["seconds"]) for r in runs]) for name, runs in results.items()}
+    reference: Any = results["micrograd"][0]["parameters"]
+    rows = [["implementation", "median step (ms)", "speed-up vs micrograd", "max rel. parameter diff"]]
+    for name in names:
+        drift = max(relative_difference(r["parameters"], reference) for r in results[name])
+        rows.append([name, f"{step[name] * 1e3:.2f}", f"{step['micrograd'] / step[name]:.1f}x", f"{drift:.1e}"])
+    print(f"micrograd's moons demo, one training step, median of {args.runs} processes x {args.steps} steps")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
