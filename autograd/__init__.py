@@ -26,12 +26,16 @@ from autograd.engine import (
     sum_values,
     topological_order,
 )
+from autograd.forward import Dual, jvp
 from autograd.functional import grad
+from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from autograd.rules import absolute, cos, exp, log, relu, sigmoid, sin, sqrt, tanh
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Dual",
+    "GradcheckError",
     "Primitive",
     "Value",
     "__version__",
@@ -43,7 +47,10 @@ __all__ = [
     "enable_grad",
     "exp",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
     "is_grad_enabled",
+    "jvp",
     "log",
     "no_grad",
     "relu",

@@ -1,0 +1,84 @@
+"""Forward mode: dual numbers agree with reverse mode on every op, and use the same rules."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from test_ops import CASES, OpCase
+
+import autograd
+from autograd import Dual, Primitive, Value, grad, jvp
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_forward_equals_reverse_on_every_op(case: OpCase) -> None:
+    for point in case.points[::4]:
+        leaves = [Value(p) for p in point]
+        reverse = grad(case.on_values(*leaves), leaves)
+        for i in range(len(point)):
+            direction = [1.0 if j == i else 0.0 for j in range(len(point))]
+            value, slope = jvp(case.on_values, point, direction)
+            assert value == case.on_values(*[Value(p) for p in point]).data
+            assert slope == pytest.approx(reverse[i], rel=1e-12, abs=1e-14), (case.name, point, i)
+
+
+def test_directional_derivative_is_the_gradient_dotted_with_the_direction() -> None:
+    def f(x: Value, y: Value, z: Value) -> Value:
+        return (x * y).tanh() + z.exp() * x - y / z
+
+    point, direction = [0.3, -0.7, 1.2], [0.5, 2.0, -1.0]
+    leaves = [Value(p) for p in point]
+    gradient = grad(f(*leaves), leaves)
+    _, slope = jvp(f, point, direction)
+    assert slope == pytest.approx(sum(g * d for g, d in zip(gradient, direction)), rel=1e-13)
+
+
+def test_user_primitives_run_forward_with_their_own_rule() -> None:
+    cube = Primitive("cube", lambda x: x**3, lambda x, out: (3 * x * x,))
+    assert jvp(lambda x: cube(x) * 2, [2.0], [1.0]) == (16.0, 24.0)
+    wrong = Primitive("wrong", lambda x: x**3, lambda x, out: (2 * x * x,))
+    # One rule serves both modes, so a wrong rule gives the same wrong slope in both (8, not 12):
+    # comparing forward with reverse cannot catch it, comparing with central differences does.
+    x = Value(2.0)
+    (reverse,) = grad(wrong(x), [x])
+    _, forward = jvp(lambda v: wrong(v), [2.0], [1.0])
+    assert forward == reverse == 8.0
+    assert not autograd.gradcheck(lambda v: wrong(v), [2.0], raise_exception=False)
+
+
+def test_fused_ops_and_functions_accept_duals() -> None:
+    def f(w: Dual, x: Dual) -> Dual:
+        return autograd.dot([w, x], [x, 3.0], 1.0) + autograd.sum_values([w, w])  # type: ignore[return-value]
+
+    value, slope = jvp(f, [2.0, 5.0], [1.0, 0.0])
+    assert (value, slope) == (1.0 + 10.0 + 15.0 + 4.0, 5.0 + 2.0)
+    assert autograd.exp(Dual(0.0, 1.0)).tangent == 1.0
+
+
+def test_domain_errors_are_the_engines() -> None:
+    with pytest.raises(ValueError, match=r"log of -1\.0"):
+        jvp(lambda x: x.log(), [-1.0], [1.0])
+    with pytest.raises(ZeroDivisionError, match="'/'"):
+        jvp(lambda x: 1 / x, [0.0], [1.0])
+
+
+def test_constants_and_comparisons() -> None:
+    assert jvp(lambda x: 3.0, [1.0], [1.0]) == (3.0, 0.0)
+    assert jvp(lambda x: 2 - x + x**2 - 1 / x, [2.0], [1.0]) == (3.5, -1 + 4 + 0.25)
+    d = Dual(1.5, 1.0)
+    assert d > 1 and d <= 1.5 and not d < 1  # noqa: PT018
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="2 primals but 1 tangents"):
+        jvp(lambda x, y: x, [1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="at least one"):
+        jvp(lambda: 1.0, [], [])
+    with pytest.raises(TypeError, match="must return a number"):
+        jvp(lambda x: [x], [1.0], [1.0])
+    with pytest.raises(TypeError, match="real number"):
+        Dual("a")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Dual(1.0, 1.0) + Value(1.0)  # type: ignore[operator]
+    assert math.isnan(Dual(math.nan).primal)
