@@ -141,7 +141,7 @@ def train(
     threshold = _threshold(loss, y)
     history = History()
     feed = batches(len(X), batch_size, random.Random(seed))
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     bar = tqdm(range(steps), desc="training", disable=not progress, leave=False)
     for step in bar:
