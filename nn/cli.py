@@ -123,6 +123,8 @@ def _train(args: argparse.Namespace) -> int:
     if multiclass:
         X, y = _multiclass_data(args)
         classes = args.classes
+        if classes == 2 and loss != "cross_entropy" and loss != "bce":
+            y = [1.0 if label == 1 else -1.0 for label in y]  # class indices 0/1 as the -1/+1 of hinge and mse
     else:
         labels = "01" if loss == "bce" else "pm1"
         X, y = datasets.DATASETS[args.dataset](args.samples, noise=args.noise, seed=args.seed, labels=labels)

@@ -47,6 +47,26 @@ def test_user_primitives_run_forward_with_their_own_rule() -> None:
     assert not autograd.gradcheck(lambda v: wrong(v), [2.0], raise_exception=False)
 
 
+def test_a_wrong_rule_is_caught_by_checking_jvp_against_central_differences() -> None:
+    # The forward-mode counterpart of gradcheck: the directional derivative from jvp against the
+    # central difference along the same direction. This is how forward mode catches a wrong rule.
+    wrong_sin = Primitive("wrong_sin", math.sin, lambda x, out: (1.01 * autograd.cos(x),))
+    point, direction, eps = [0.4, 1.5], [0.6, -0.8], 1e-6
+
+    def f(x: Value, y: Value) -> Value:
+        return wrong_sin(x) * y + y.exp()
+
+    def plain(t: float) -> float:
+        x, y = (p + t * d for p, d in zip(point, direction))
+        return math.sin(x) * y + math.exp(y)
+
+    _, forward = jvp(f, point, direction)
+    numeric = (plain(eps) - plain(-eps)) / (2 * eps)
+    assert abs(forward - numeric) > 1e-3  # the 1% error in d sin shows along this direction
+    _, right = jvp(lambda x, y: x.sin() * y + y.exp(), point, direction)
+    assert right == pytest.approx(numeric, rel=1e-8)
+
+
 def test_fused_ops_and_functions_accept_duals() -> None:
     def f(w: Dual, x: Dual) -> Dual:
         return autograd.dot([w, x], [x, 3.0], 1.0) + autograd.sum_values([w, w])  # type: ignore[return-value]

@@ -293,6 +293,22 @@ class TestMainJob:
         assert MLP.from_file(out / "model.json").config()["nouts"] == [16, 16, 1]
 
     @pytest.mark.parametrize(
+        "options",
+        [
+            ["--dataset", "spirals", "--classes", "3", "--optimizer", "adam", "--lr", "0.05"],
+            ["--dataset", "blobs", "--classes", "2"],
+            ["--dataset", "circles", "--loss", "bce", "--activation", "tanh"],
+            ["--dataset", "xor", "--batch-size", "10", "--optimizer", "momentum", "--lr", "0.05"],
+        ],
+    )
+    def test_other_datasets_losses_and_optimizers(self, options: list[str], tmp_path: Path) -> None:
+        argv = ["train", *options, "--steps", "5", "--hidden", "4", "--out", str(tmp_path), "--no-progress"]
+        assert nn_main(argv) == 0
+        metrics = json.loads((tmp_path / "metrics.json").read_text())
+        assert metrics["steps"] == 5
+        assert len(metrics["history"]["loss"]) == 5
+
+    @pytest.mark.parametrize(
         "argv",
         [
             ["train", "--dataset", "mnist"],
