@@ -67,9 +67,18 @@ class Dual:
                 raise TypeError(f"{primitive.name!r} cannot mix Duals with {type(operand).__name__}")
         out = float(primitive.forward(*primals))
         local_grads = primitive.derivatives(*primals, out)
+        if len(local_grads) != len(operands):
+            raise ValueError(
+                f"derivative rule of {primitive.name!r} returned {len(local_grads)} local derivatives "
+                f"for {len(operands)} operands"
+            )
+        # x_dot of the output: sum_i (d out / d x_i) x_i_dot, over the operands that are not constants
         tangent = 0.0
         for local, t in zip(local_grads, tangents):
             if t is not None:
+                if isinstance(local, Value) or not isinstance(local, numbers.Real):
+                    kind = type(local).__name__
+                    raise TypeError(f"derivatives of primitive {primitive.name!r} must return real numbers, got {kind}")
                 tangent += float(local) * t
         return Dual(out, tangent)
 

@@ -18,10 +18,11 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd.engine import Value, no_grad
+from autograd.engine import Value, enable_grad, no_grad
 from autograd.functional import grad
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "numerical_gradient"]
@@ -32,31 +33,39 @@ Function = Callable[..., Any]
 class GradcheckError(AssertionError):
     """Analytic and numerical derivatives disagree.
 
-    A subclass of AssertionError, so that a failed check inside a test reads as
-    a test failure (and hypothesis shrinks it like one).
+    A subclass of AssertionError: a mismatch is a failed check, not bad input
+    (bad input raises TypeError or ValueError). So ``assert gradcheck(...)``
+    and a bare ``gradcheck(...)`` fail a test the same way, pytest reports it
+    as a test failure, and hypothesis shrinks it like any failed assertion.
     """
 
 
-def _point(inputs: Sequence[Value | float]) -> list[float]:
-    if isinstance(inputs, (Value, int, float)):
+def _point(inputs: Sequence[Value | float]) -> tuple[list[float], list[str]]:
+    """The inputs' numbers, and a name for each: ``x[i]``, with the Value's label if it has one."""
+    if isinstance(inputs, (Value, numbers.Real)):
         raise TypeError("inputs must be a sequence of numbers or Values; wrap a single one in a list")
-    point = []
+    point, names = [], []
     for i, x in enumerate(inputs):
         if isinstance(x, Value):
             point.append(x.data)
-        elif isinstance(x, (int, float)) and not isinstance(x, bool):
+            names.append(f"x[{i}]" + (f" ({x.label})" if x.label else ""))
+        elif isinstance(x, numbers.Real) and not isinstance(x, bool):
             point.append(float(x))
+            names.append(f"x[{i}]")
         else:
             raise TypeError(f"inputs[{i}] must be a number or a Value, not {type(x).__name__}")
     if not point:
         raise ValueError("gradcheck needs at least one input")
     if not all(math.isfinite(x) for x in point):
         raise ValueError(f"gradcheck needs finite inputs, got {point}")
-    return point
+    return point, names
 
 
 def _check_tolerances(eps: float, atol: float, rtol: float) -> None:
-    if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps > 0):
+    for name, x in (("eps", eps), ("atol", atol), ("rtol", rtol)):
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            raise TypeError(f"{name} must be a number, not {type(x).__name__}")
+    if not (math.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be a positive finite number, not {eps!r}")
     if not (atol >= 0 and rtol >= 0):
         raise ValueError(f"atol and rtol must be >= 0, not {atol!r} and {rtol!r}")
@@ -77,7 +86,14 @@ def _value(f: Function, point: list[float]) -> float:
 
 
 def numerical_gradient(f: Function, point: Sequence[float], eps: float = 1e-6) -> list[float]:
-    """Central differences of `f` (Values to a Value) at `point`, one per input."""
+    """Central differences of `f` (Values to a Value) at `point`, one per input.
+
+    `f` runs on leaf Values under `no_grad`, so no graph is recorded.
+
+    Example:
+        >>> [round(d, 6) for d in numerical_gradient(lambda x, y: x * y, [2.0, 3.0])]
+        [3.0, 2.0]
+    """
     point = list(point)
     gradient = []
     for i in range(len(point)):
@@ -90,7 +106,9 @@ def numerical_gradient(f: Function, point: Sequence[float], eps: float = 1e-6) -
 
 def _first_derivatives(f: Function, point: list[float]) -> list[float]:
     leaves = [Value(x) for x in point]
-    return grad(_output(f, leaves), leaves)
+    with enable_grad():  # also when the caller is inside a no_grad() block
+        out = _output(f, leaves)
+    return grad(out, leaves)
 
 
 def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
@@ -100,17 +118,20 @@ def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
 
 
 def _report(title: str, rows: list[tuple[str, float, float]], atol: float, rtol: float) -> tuple[bool, str]:
-    lines = [title, f"  {'input':<10} {'analytic':>22} {'numeric':>22} {'error':>10}"]
-    ok = True
+    """Whether every row passes, and a table of all of them with the mismatches marked."""
+    width = max(10, *(len(name) for name, _, _ in rows))
+    lines = [title, f"  {'derivative':<{width}} {'analytic':>22} {'numeric':>22} {'error':>10}"]
+    failures = 0
     for name, analytic, numeric in rows:
         good = _close(analytic, numeric, atol, rtol)
-        ok &= good
+        failures += not good
         error = abs(analytic - numeric)
-        lines.append(
-            f"  {name:<10} {analytic:>22.15g} {numeric:>22.15g} {error:>10.2e}" + ("" if good else "  <- mismatch")
-        )
+        mark = "" if good else "  <- mismatch"
+        lines.append(f"  {name:<{width}} {analytic:>22.15g} {numeric:>22.15g} {error:>10.2e}{mark}")
     lines.append(f"  (a derivative passes when |analytic - numeric| <= {atol:g} + {rtol:g} * |numeric|)")
-    return ok, "\n".join(lines)
+    if failures:
+        lines[0] += f" {failures} of {len(rows)} derivatives differ from central differences"
+    return not failures, "\n".join(lines)
 
 
 def gradcheck(
@@ -141,11 +162,11 @@ def gradcheck(
         ValueError: no inputs, or a bad eps or tolerance.
     """
     _check_tolerances(eps, atol, rtol)
-    point = _point(inputs)
+    point, names = _point(inputs)
     analytic = _first_derivatives(f, point)
     numeric = numerical_gradient(f, point, eps)
-    rows = [(f"x[{i}]", a, n) for i, (a, n) in enumerate(zip(analytic, numeric))]
-    ok, message = _report(f"gradcheck at {point}:", rows, atol, rtol)
+    rows = [(f"d/d{name}", a, n) for name, a, n in zip(names, analytic, numeric)]
+    ok, message = _report(f"gradcheck at {point} (eps={eps:g}):", rows, atol, rtol)
     if not ok and raise_exception:
         raise GradcheckError(message)
     return ok
@@ -172,9 +193,11 @@ def gradgradcheck(
         True
     """
     _check_tolerances(eps, atol, rtol)
-    point = _point(inputs)
+    point, names = _point(inputs)
     leaves = [Value(x) for x in point]
-    firsts = grad(_output(f, leaves), leaves, create_graph=True)
+    with enable_grad():
+        out = _output(f, leaves)
+    firsts = grad(out, leaves, create_graph=True)
     analytic = [grad(first, leaves) for first in firsts]
     rows = []
     for j in range(len(point)):
@@ -182,8 +205,8 @@ def gradgradcheck(
         up[j] += eps
         down[j] -= eps
         column = [(a - b) / (2 * eps) for a, b in zip(_first_derivatives(f, up), _first_derivatives(f, down))]
-        rows += [(f"x[{i}],x[{j}]", analytic[i][j], column[i]) for i in range(len(point))]
-    ok, message = _report(f"gradgradcheck at {point}:", rows, atol, rtol)
+        rows += [(f"d2/d{names[i]} d{names[j]}", analytic[i][j], column[i]) for i in range(len(point))]
+    ok, message = _report(f"gradgradcheck at {point} (eps={eps:g}):", rows, atol, rtol)
     if not ok and raise_exception:
         raise GradcheckError(message)
     return ok

@@ -92,13 +92,14 @@ def _weighted_sum(*args: float) -> float:
 
 
 def _power_derivatives(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
-    # NOTE: the conventions follow PyTorch. A zero exponent has d/dx = 0; at
+    # NOTE: the conventions follow PyTorch. A zero exponent has d/dx = 0 (for a Value exponent it
+    # stays the expression y * x**(y-1), whose own derivative in y is 1/x, not 0); at
     # x = 0 an exponent in (0, 1) has an infinite slope. d/dy = out * log(x)
     # needs x > 0: at x = 0 it is 0, and for a negative base (only integer
     # exponents are defined there) it is nan, as in torch.
     xd, yd = data_of(x), data_of(y)
-    if yd == 0.0:
-        dx: Any = 0.0
+    if yd == 0.0 and (xd == 0.0 or isinstance(y, float)):
+        dx: Any = 0.0  # a constant only where it cannot matter: a float exponent, or a zero base
     elif xd == 0.0 and yd < 1.0:
         dx = math.inf
     elif isinstance(x, float) and isinstance(y, float):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import operator
 
 import pytest
 from test_ops import CASES, OpCase
 
 import autograd
-from autograd import Dual, Primitive, Value, grad, jvp
+from autograd import Dual, Primitive, Value, grad, jvp, rules
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -90,6 +91,32 @@ def test_constants_and_comparisons() -> None:
     assert d > 1 and d <= 1.5 and not d < 1  # noqa: PT018
 
 
+def test_reflected_operators_with_numbers() -> None:
+    # written-out derivatives at x = 1.5: d/dx 2**x = 2**x ln 2, d/dx x**x = x**x (ln x + 1), d/dx 3/x = -3/x**2
+    x = 1.5
+    assert jvp(lambda v: 2.0**v, [x], [1.0])[1] == pytest.approx(2.0**x * math.log(2.0), rel=1e-14)
+    assert jvp(lambda v: v**v, [x], [1.0])[1] == pytest.approx(x**x * (math.log(x) + 1), rel=1e-14)
+    assert jvp(lambda v: 3.0 / v, [x], [1.0])[1] == pytest.approx(-3.0 / x**2, rel=1e-14)
+    assert jvp(lambda v: 1 - v, [x], [2.0]) == (1 - x, -2.0)
+    assert jvp(lambda v: +abs(-v), [x], [1.0]) == (x, 1.0)
+
+
+def test_a_user_primitive_with_several_operands_and_a_constant() -> None:
+    hypot = Primitive("hypot", math.hypot, lambda x, y, out: (x / out, y / out))
+    value, slope = jvp(lambda x: hypot(x, 4.0), [3.0], [1.0])
+    assert (value, slope) == (5.0, 3.0 / 5.0)  # the constant 4.0 carries no tangent
+    value, slope = jvp(lambda x, y: hypot(x, y), [3.0, 4.0], [1.0, 1.0])
+    assert slope == pytest.approx(7.0 / 5.0, rel=1e-15)
+
+
+def test_a_rule_of_the_wrong_length_is_refused_as_in_reverse_mode() -> None:
+    short = Primitive("short", operator.mul, lambda x, y, out: (y,))
+    with pytest.raises(ValueError, match="'short' returned 1 local derivatives for 2 operands"):
+        jvp(lambda x: short(x, x), [2.0], [1.0])
+    with pytest.raises(ValueError, match="'short' returned 1 local derivatives for 2 operands"):
+        short(Value(2.0), Value(3.0))
+
+
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="2 primals but 1 tangents"):
         jvp(lambda x, y: x, [1.0, 2.0], [1.0])
@@ -101,4 +128,8 @@ def test_bad_arguments() -> None:
         Dual("a")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         Dual(1.0, 1.0) + Value(1.0)  # type: ignore[operator]
+    with pytest.raises(TypeError, match="cannot mix Duals with Value"):
+        rules.add(Dual(1.0), Value(1.0))
+    with pytest.raises(TypeError, match="must return real numbers"):
+        Primitive("odd", abs, lambda x, out: ("one",))(Dual(1.0, 1.0))
     assert math.isnan(Dual(math.nan).primal)
