@@ -6,13 +6,33 @@ tree with an explicit stack. User text is never given to `eval` or `exec`.
 
 The language: numbers, the variables given on the command line, ``+ - * / **``,
 unary minus and plus, parentheses, and the functions exp, log, sqrt, tanh,
-sigmoid, relu, sin, cos and abs (one argument each).
+sigmoid, relu, sin, cos and abs (one argument each). Numbers are constants, as
+in the engine: only the variables are Values, so only they have gradients.
+
+Limits, so that no input can hang or crash the program: at most `MAX_LENGTH`
+characters, at most `MAX_DEPTH` levels of nesting (every operator, call and
+parenthesis is a level), and constant exponents of at most `MAX_EXPONENT` in
+absolute value. Variable values must be finite numbers. Names are normalised
+(NFKC) as Python normalises identifiers, so ``ｘ=2`` gives ``x`` its value.
+
+Exit status: 0 on success, 2 when the input is refused (with a one-line
+message on stderr), 1 when the picture cannot be written (no renderer, or
+the file cannot be written).
+
+Example:
+    >>> from autograd.cli import main
+    >>> main(["x * y + 1", "x=2", "y=3"])
+    x * y + 1 = 7
+      d/dx = 3
+      d/dy = 2
+    0
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import keyword
 import math
 import sys
 import unicodedata
@@ -20,95 +40,149 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from autograd import rules
-from autograd.draw import FILE_FORMATS, save_graph
+from autograd.draw import DEFAULT_MAX_NODES, FILE_FORMATS, save_graph
 from autograd.engine import Value
 from autograd.functional import grad
-from autograd.render import RendererNotFoundError
 
-__all__ = ["MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH", "ExpressionError", "evaluate", "main", "parse"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_EXPONENT",
+    "MAX_LENGTH",
+    "ExpressionError",
+    "evaluate",
+    "main",
+    "names_in",
+    "parse",
+    "parse_variables",
+]
 
 MAX_LENGTH = 10_000
 """Longest expression accepted, in characters."""
 MAX_DEPTH = 100
-"""Deepest nesting accepted, counted in syntax-tree levels."""
+"""Deepest nesting accepted: syntax-tree levels, and also levels of parentheses."""
 MAX_EXPONENT = 1_000.0
 """Largest constant exponent accepted, in absolute value."""
 
-FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "sqrt": Value.sqrt,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "sin": Value.sin,
-    "cos": Value.cos,
-    "abs": abs,
+Operand = Value | float
+
+# The engine's primitives: on numbers they return numbers (constants fold, with the engine's
+# domain checks and messages), on Values they record a node.
+FUNCTIONS: dict[str, Callable[[Operand], Operand]] = {
+    "exp": rules.exp,
+    "log": rules.log,
+    "sqrt": rules.sqrt,
+    "tanh": rules.tanh,
+    "sigmoid": rules.sigmoid,
+    "relu": rules.relu,
+    "sin": rules.sin,
+    "cos": rules.cos,
+    "abs": rules.absolute,
 }
-# The engine's primitives, so that constant parts (such as 9**9**9) get the engine's checks and messages too.
-BINARY: dict[type[ast.operator], Callable[[Value | float, Value | float], Value | float]] = {
+BINARY: dict[type[ast.operator], Callable[[Operand, Operand], Operand]] = {
     ast.Add: rules.add,
-    ast.Sub: lambda a, b: rules.add(a, rules.neg(b)),
+    ast.Sub: lambda a, b: rules.add(a, rules.neg(b)),  # as the engine records a - b
     ast.Mult: rules.mul,
     ast.Div: rules.div,
     ast.Pow: rules.power,
 }
-UNARY: dict[type[ast.unaryop], Callable[[Value | float], Value | float]] = {
+UNARY: dict[type[ast.unaryop], Callable[[Operand], Operand]] = {
     ast.USub: rules.neg,
     ast.UAdd: lambda a: a,
 }
 
-EXAMPLES = """\
+EXAMPLES = f"""\
 examples:
   python -m autograd "tanh(x*w + b)" x=0.5 w=-2 b=1
   python -m autograd "x**2 * sin(y)" x=3 y=0.1 -o graph.svg
   python -m autograd "sigmoid(a) * log(b)" a=0 b=2 -o graph.png --rankdir TB
+  python -m autograd "-x**2" x=3
 
 The expression may use numbers, the variables given as name=value, + - * / **,
-unary minus, parentheses, and exp log sqrt tanh sigmoid relu sin cos abs.
-Output formats follow the file suffix: .svg .png .pdf .dot .gv
-Errors exit with status 2 and a one-line message."""
+unary minus and plus, parentheses, and exp log sqrt tanh sigmoid relu sin cos abs.
+Limits: {MAX_LENGTH:,} characters, {MAX_DEPTH} levels of nesting, constant exponents
+up to {MAX_EXPONENT:g}; variable values must be finite numbers.
+The drawing's format follows the file suffix: {" ".join(FILE_FORMATS)}
+
+exit status: 0 done, 2 input refused (a one-line message), 1 picture not written"""
+
+_OPTIONS_WITH_VALUE = ("-o", "--output", "--rankdir", "--digits", "--max-nodes")
 
 
 class ExpressionError(ValueError):
     """An expression or variable that the command line refuses, with the reason."""
 
 
+def _too_deep() -> ExpressionError:
+    return ExpressionError(
+        f"the expression is nested too deeply (the limit is {MAX_DEPTH} levels; "
+        "every operator, call and parenthesis is a level)"
+    )
+
+
 def parse(text: str) -> ast.expr:
-    """Parse `text` and check every node against the whitelist; return the expression tree."""
+    """Parse `text` and check every node against the whitelist; return the expression tree.
+
+    Raises:
+        ExpressionError: the text is empty, too long, too deep, not valid
+            syntax, or uses anything outside the language.
+
+    Example:
+        >>> import ast
+        >>> ast.unparse(parse("tanh(x*w + b)"))
+        'tanh(x * w + b)'
+    """
     if not isinstance(text, str):
         raise ExpressionError(f"the expression must be text, not {type(text).__name__}")
     if not text.strip():
         raise ExpressionError("the expression is empty")
+    if _bracket_depth(text) > MAX_DEPTH:
+        raise _too_deep()  # before Python's parser, which recurses over nesting
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+        raise ExpressionError(f"the expression is {len(text):,} characters long; the limit is {MAX_LENGTH:,}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
-        detail = error.msg if error.msg else "invalid syntax"
+        detail = error.msg or "invalid syntax"
+        if "digits" in detail:
+            detail = "a number has too many digits"
         raise ExpressionError(f"syntax error: {detail}") from None
-    except (RecursionError, MemoryError, ValueError):
-        raise ExpressionError(f"the expression is nested too deeply (the limit is {MAX_DEPTH} levels)") from None
+    except (RecursionError, MemoryError):  # long chains of unary operators
+        raise _too_deep() from None
+    except ValueError as error:  # a NUL character, on some Python versions
+        raise ExpressionError(f"syntax error: {error}") from None
     _check(tree.body)
     return tree.body
 
 
+def _bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for character in text:
+        if character in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character in ")]}":
+            depth -= 1
+    return deepest
+
+
 def _check(root: ast.expr) -> None:
+    """Refuse anything outside the language, and trees deeper than `MAX_DEPTH` (an explicit stack, no recursion)."""
     stack: list[tuple[ast.AST, int]] = [(root, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ExpressionError(f"the expression is nested too deeply (the limit is {MAX_DEPTH} levels)")
+            raise _too_deep()
         children: list[ast.AST]
         if isinstance(node, ast.Constant):
-            if type(node.value) not in (int, float):
-                raise ExpressionError(f"{node.value!r} is not a number")
+            _number(node)
             children = []
         elif isinstance(node, ast.Name):
+            if node.id in FUNCTIONS:
+                raise ExpressionError(f"{node.id} is a function: call it, as {node.id}(x)")
             children = []
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in BINARY:
-                raise ExpressionError(f"the operator {_source(node)!r} is not allowed (use + - * / **)")
+                raise ExpressionError(f"the operator in {_source(node)!r} is not allowed (use + - * / **)")
             if isinstance(node.op, ast.Pow):
                 _check_exponent(node.right)
             children = [node.left, node.right]
@@ -130,12 +204,25 @@ def _check(root: ast.expr) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
+def _number(node: ast.Constant) -> float:
+    """The constant as a float, or ExpressionError when it is not a finite real number."""
+    value = node.value
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ExpressionError(f"{_source(node)} is not a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ExpressionError("a number in the expression is too large for a float (over 1.8e308)")
+    return number
+
+
 def _check_exponent(exponent: ast.expr) -> None:
-    if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.operand, ast.Constant):
-        exponent = exponent.operand
-    constant = exponent.value if isinstance(exponent, ast.Constant) else None
-    if isinstance(constant, (int, float)) and abs(constant) > MAX_EXPONENT:
-        raise ExpressionError(f"the exponent {constant!r} is too large (the limit is {MAX_EXPONENT:g})")
+    """Refuse a constant exponent (or its negation) larger than `MAX_EXPONENT`."""
+    constant = exponent.operand if isinstance(exponent, ast.UnaryOp) else exponent
+    if isinstance(constant, ast.Constant) and abs(_number(constant)) > MAX_EXPONENT:
+        raise ExpressionError(f"the exponent {_source(exponent)} is too large (the limit is {MAX_EXPONENT:g})")
 
 
 def _describe(node: ast.AST) -> str:
@@ -152,23 +239,53 @@ def _describe(node: ast.AST) -> str:
         ast.IfExp: "if/else",
         ast.NamedExpr: "an assignment",
     }
-    return names.get(type(node), f"{_source(node)!r}")
+    return names.get(type(node), repr(_source(node)))
 
 
 def _source(node: ast.AST) -> str:
-    text = ast.unparse(node)
+    """The node as text, shortened; `ast.unparse` recurses, so it is used only on trees already within depth."""
+    segment = node.value if isinstance(node, ast.Constant) else None
+    text = repr(segment) if isinstance(segment, (int, float)) and not isinstance(segment, bool) else None
+    if text is None:
+        try:
+            text = ast.unparse(node)
+        except RecursionError:
+            text = type(node).__name__
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def names_in(tree: ast.expr) -> list[str]:
+    """The variable names a checked expression uses, in order of first appearance (function names excluded)."""
+    found: dict[str, None] = {}
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            found.setdefault(node.id)
+        children = node.args if isinstance(node, ast.Call) else list(ast.iter_child_nodes(node))
+        stack.extend(reversed(children))
+    return list(found)
+
+
 def parse_variables(assignments: Sequence[str]) -> dict[str, float]:
-    """``["x=0.5", "w=-2"]`` as ``{"x": 0.5, "w": -2.0}``; names normalised as Python does."""
+    """``["x=0.5", "w=-2"]`` as ``{"x": 0.5, "w": -2.0}``; names normalised as Python does.
+
+    Raises:
+        ExpressionError: not ``name=value``, a name that is not an identifier
+            (or is a keyword or a function), a name given twice, or a value
+            that is not a finite number.
+
+    Example:
+        >>> parse_variables(["ｘ=0.5", "w=-2"])
+        {'x': 0.5, 'w': -2.0}
+    """
     variables: dict[str, float] = {}
     for item in assignments:
         name, sep, text = item.partition("=")
         name = unicodedata.normalize("NFKC", name.strip())
         if not sep or not name:
             raise ExpressionError(f"{item!r} is not name=value")
-        if not name.isidentifier() or name in FUNCTIONS:
+        if not name.isidentifier() or keyword.iskeyword(name) or name in FUNCTIONS:
             raise ExpressionError(f"{name!r} cannot be a variable name")
         if name in variables:
             raise ExpressionError(f"{name!r} is given twice")
@@ -183,16 +300,23 @@ def parse_variables(assignments: Sequence[str]) -> dict[str, float]:
 
 
 def evaluate(tree: ast.expr, variables: dict[str, Value]) -> Value | float:
-    """Evaluate a checked tree on Values, bottom-up with an explicit stack (no recursion)."""
+    """Evaluate a checked tree (from `parse`) on Values, bottom-up with an explicit stack.
+
+    Example:
+        >>> from autograd import Value
+        >>> y = evaluate(parse("x * 2 + 1"), {"x": Value(3.0)})
+        >>> y.data
+        7.0
+    """
     results: dict[int, Value | float] = {}
     stack: list[tuple[ast.expr, bool]] = [(tree, False)]
     while stack:
         node, ready = stack.pop()
         if isinstance(node, ast.Constant):
-            results[id(node)] = float(node.value)  # type: ignore[arg-type]  # _check admitted only numbers
+            results[id(node)] = _number(node)
         elif isinstance(node, ast.Name):
             if node.id not in variables:
-                raise ExpressionError(f"{node.id!r} has no value: give it one, as {node.id}=1.0")
+                raise ExpressionError(f"no value for {node.id!r}: give one on the command line, as {node.id}=1.0")
             results[id(node)] = variables[node.id]
         elif not ready:
             stack.append((node, True))
@@ -202,8 +326,7 @@ def evaluate(tree: ast.expr, variables: dict[str, Value]) -> Value | float:
         elif isinstance(node, ast.UnaryOp):
             results[id(node)] = UNARY[type(node.op)](results.pop(id(node.operand)))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            argument = results.pop(id(node.args[0]))
-            results[id(node)] = FUNCTIONS[node.func.id](argument if isinstance(argument, Value) else Value(argument))
+            results[id(node)] = FUNCTIONS[node.func.id](results.pop(id(node.args[0])))
     return results[id(tree)]
 
 
@@ -234,25 +357,58 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the value of an expression and its gradient with respect to each variable.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     parser.add_argument("expression", help='for example "tanh(x*w + b)" (quote it for the shell)')
     parser.add_argument("variables", nargs="*", metavar="name=value", help="a value for each variable")
     parser.add_argument("-o", "--output", type=Path, help="also draw the graph to this file (.svg .png .pdf .dot .gv)")
     parser.add_argument("--rankdir", choices=["LR", "TB"], default="LR", help="drawing direction (default LR)")
     parser.add_argument("--digits", type=int, default=10, help="significant digits to print (default 10)")
+    parser.add_argument(
+        "--max-nodes", type=int, default=DEFAULT_MAX_NODES, help=f"largest graph to draw (default {DEFAULT_MAX_NODES})"
+    )
     return parser
 
 
+def _options_first(argv: Sequence[str]) -> list[str]:
+    """The options, then ``--`` and the rest, so that an expression such as ``-x**2`` is not read as an option."""
+    options: list[str] = []
+    rest: list[str] = []
+    arguments = iter(argv)
+    for argument in arguments:
+        if argument == "--":
+            rest.extend(arguments)
+        elif argument in _OPTIONS_WITH_VALUE:
+            options.append(argument)
+            value = next(arguments, None)
+            if value is not None:
+                options.append(value)
+        elif argument in ("-h", "--help") or (argument.startswith("--") and argument[2:3].isalpha()):
+            options.append(argument)  # unknown long options are reported by argparse
+        else:
+            rest.append(argument)
+    return [*options, "--", *rest]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 on success, 2 on any refused input)."""
+    """Run the command line; returns the exit status (0 done, 2 input refused, 1 picture not written)."""
     parser = _parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _run(parser.parse_args(argv))
+        return _run(parser.parse_args(_options_first(arguments)))
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
-    except (_ArgumentError, ExpressionError, ArithmeticError, ValueError, RendererNotFoundError) as error:
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+    except (_ArgumentError, ArithmeticError, ValueError) as error:  # ExpressionError, and the engine's domain errors
+        _complain(parser, error)
         return 2
+    except (RuntimeError, OSError) as error:  # no renderer, a renderer that failed, a file that cannot be written
+        _complain(parser, error)
+        return 1
+
+
+def _complain(parser: argparse.ArgumentParser, error: BaseException) -> None:
+    message = " ".join(str(error).split()) or type(error).__name__
+    print(f"{parser.prog}: error: {message}", file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -262,20 +418,30 @@ def _run(args: argparse.Namespace) -> int:
         raise ExpressionError(f"cannot tell the format of {str(args.output)!r}: use {' '.join(FILE_FORMATS)}")
     tree = parse(args.expression)
     numbers = parse_variables(args.variables)
+    used = names_in(tree)
+    missing = [name for name in used if name not in numbers]
+    if missing:
+        example = " ".join(f"{name}=1.0" for name in missing)
+        raise ExpressionError(
+            f"no value for {', '.join(map(repr, missing))}: give one on the command line, as {example}"
+        )
     variables = {name: Value(number, label=name) for name, number in numbers.items()}
     result = evaluate(tree, variables)
     output = result if isinstance(result, Value) else Value(result)
-    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-    unused = sorted(set(numbers) - used)
+    derivatives = grad(output, list(variables.values()))
+    if args.output is not None:  # drawn before anything is printed: either the whole answer or an error
+        output.backward()
+        try:
+            save_graph(output, args.output, rankdir=args.rankdir, max_nodes=args.max_nodes)
+        except OSError as error:
+            raise OSError(f"cannot write {args.output}: {error.strerror or error}") from None
+    unused = [name for name in numbers if name not in used]
     if unused:  # likely a typo, but the answer is still right: warn, do not refuse
         print(f"warning: {', '.join(map(repr, unused))} given but not used (its derivative is 0)", file=sys.stderr)
     digits = args.digits
     print(f"{ast.unparse(tree)} = {output.data:.{digits}g}")
-    names = list(variables)
-    for name, derivative in zip(names, grad(output, [variables[n] for n in names])):
+    for name, derivative in zip(variables, derivatives):
         print(f"  d/d{name} = {derivative:.{digits}g}")
     if args.output is not None:
-        output.backward()
-        save_graph(output, args.output, rankdir=args.rankdir)
         print(f"graph written to {args.output}")
     return 0

@@ -8,6 +8,10 @@ value and its operands, and edges in the direction data flows. Constants are
 grey dashed boxes; leaves you created (inputs and parameters) are shaded; the
 output has a bold border.
 
+The returned `Drawing` renders (inline in Jupyter, ``pipe``, ``render``) with
+the program `autograd.render` finds, so it works after a pip-only install;
+`save_graph` writes one file whose format follows its suffix.
+
 The DOT text is deterministic: ids come from a fixed walk of the graph, so
 the same graph gives the same text on every run and can be snapshot-tested.
 
@@ -24,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +38,7 @@ import graphviz
 
 from autograd.engine import Value, topological_order
 from autograd.files import write_atomically
-from autograd.render import Renderer, find_renderer
+from autograd.render import find_renderer
 
 __all__ = ["DEFAULT_MAX_NODES", "Drawing", "draw_dot", "save_graph"]
 
@@ -47,8 +52,10 @@ FILE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv
 class Drawing(graphviz.Digraph):
     """A `graphviz.Digraph` that renders with chainrule's renderer (see `autograd.render`).
 
-    It displays inline in Jupyter and `pipe()` works with Graphviz's ``dot``
-    when it is installed, and with the ``graphviz-pure`` program otherwise.
+    Inline display in Jupyter, `pipe` and `render` use Graphviz's ``dot`` when it
+    is installed and the ``graphviz-pure`` program otherwise, found without the
+    PATH. Options that need Graphviz itself (another layout engine, renderer or
+    formatter) are passed on to the `graphviz` package unchanged.
     """
 
     def pipe(
@@ -67,8 +74,63 @@ class Drawing(graphviz.Digraph):
             return super().pipe(  # type: ignore[no-any-return]
                 format, renderer, formatter, neato_no_op, quiet, engine=engine, encoding=encoding
             )
-        data = find_renderer().render(self.source, format or self.format)
+        format = format or self.format
+        data = find_renderer(format).render(self.source, format)
         return data.decode(encoding) if encoding else data
+
+    def render(
+        self,
+        filename: str | os.PathLike[str] | None = None,
+        directory: str | os.PathLike[str] | None = None,
+        view: bool = False,
+        cleanup: bool = False,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        quiet_view: bool = False,
+        *,
+        outfile: str | os.PathLike[str] | None = None,
+        engine: str | None = None,
+        raise_if_result_exists: bool = False,
+        overwrite_source: bool = False,
+    ) -> str:
+        """Save the DOT source and render it next to it, as `graphviz.Digraph.render` does.
+
+        The picture goes to `outfile` (its format from the suffix) or to the
+        source's path plus ``.`` and the format (``Digraph.gv.svg``). Returns
+        the picture's path. `save_graph` is the simpler way to write one file.
+        """
+        if (
+            renderer
+            or formatter
+            or neato_no_op
+            or raise_if_result_exists
+            or overwrite_source
+            or engine not in (None, "dot")
+        ):
+            return super().render(  # type: ignore[no-any-return]
+                filename, directory, view, cleanup, format, renderer, formatter, neato_no_op, quiet, quiet_view,
+                outfile=outfile, engine=engine, raise_if_result_exists=raise_if_result_exists,
+                overwrite_source=overwrite_source,
+            )  # fmt: skip
+        if outfile is not None:  # as in graphviz: relative to the Digraph's directory unless one is given
+            format = format or Path(outfile).suffix.lstrip(".").lower() or None
+            if filename is None:
+                filename = Path(outfile).with_suffix(".gv")
+        source_path = self.save(filename, directory=directory)
+        format = format or self.format
+        if outfile is None:
+            target = Path(f"{source_path}.{format}")
+        else:
+            target = Path(outfile) if directory is not None else Path(self.directory, outfile)
+        write_atomically(target, find_renderer(format).render(self.source, format))
+        if cleanup:
+            os.remove(source_path)
+        if view or quiet_view:
+            graphviz.view(target, quiet=quiet_view)
+        return str(target)
 
 
 @dataclass(frozen=True)
@@ -101,14 +163,16 @@ def draw_dot(
         rankdir: "LR" (left to right) or "TB" (top to bottom).
         max_nodes: refuse graphs with more Values than this (Graphviz would
             take very long to lay them out).
-        precision: digits after the decimal point for data and gradients.
+        precision: digits after the decimal point for data and gradients
+            (numbers too small or too large for that are shown as 1.2345e-07).
         number_nodes: prefix each computed node with its step number in the
             order backward() visits it (1 is the output).
         color_by_grad: fill each Value by the sign (blue positive, red
             negative) and size (darker is larger, on a log scale) of its gradient.
         expand_fused: draw a fused node (``sum``, ``dot``) as the elementwise
-            additions and products it stands for; the partial results it
-            introduces are dotted, since the engine never made them.
+            additions and products it stands for, in a dashed box labelled
+            "expanded"; the partial results inside are dotted, since the engine
+            never made them (they are computed for the picture).
         show_local_grads: label each edge into an operation with the local
             derivative the node recorded for that operand.
 
@@ -126,6 +190,8 @@ def draw_dot(
         raise ValueError(f"rankdir must be 'LR' or 'TB', not {rankdir!r}")
     if not isinstance(precision, int) or not 0 <= precision <= 17:
         raise ValueError(f"precision must be an int from 0 to 17, not {precision!r}")
+    if not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int, not {max_nodes!r}")
     values = _values_in_order(root)
     if len(values) > max_nodes:
         raise ValueError(
@@ -140,35 +206,45 @@ def draw_dot(
     return drawing
 
 
-def save_graph(root: Value | graphviz.Digraph, path: str | Path, **options: Any) -> Path:
-    """Write a graph picture to `path`, its format taken from the suffix.
+def save_graph(root: Value | graphviz.Digraph, path: str | os.PathLike[str], **options: Any) -> Path:
+    """Write a picture of a graph to `path`, its format taken from the suffix.
 
     ``.svg`` and ``.png`` work with either renderer, ``.pdf`` needs Graphviz
     itself, and ``.dot`` or ``.gv`` write the DOT source. `root` is a Value
     (drawn with `draw_dot` and `options`) or an existing Digraph. The file is
-    written atomically.
+    written atomically: a failure leaves no half-written file.
 
     Example:
         >>> import tempfile
         >>> from autograd import Value
         >>> y = Value(3.0, label="x").exp()
         >>> with tempfile.TemporaryDirectory() as folder:
-        ...     path = save_graph(y, Path(folder) / "graph.dot")
+        ...     path = save_graph(y, Path(folder) / "graph.dot", rankdir="TB")
         ...     path.read_text().startswith("digraph")
         True
+
+    Raises:
+        ValueError: an unknown suffix, or a format no installed renderer writes.
+        TypeError: `root` is neither a Value nor a Digraph, or drawing options
+            were given with a Digraph.
+        autograd.render.RendererNotFoundError: no renderer is installed.
     """
     path = Path(path)
     file_format = FILE_FORMATS.get(path.suffix.lower())
     if file_format is None:
         raise ValueError(f"cannot tell the format of {str(path)!r}: use one of {', '.join(FILE_FORMATS)}")
-    drawing = draw_dot(root, **options) if isinstance(root, Value) else root
-    if not isinstance(drawing, graphviz.Digraph):
+    if isinstance(root, Value):
+        drawing = draw_dot(root, **options)
+    elif isinstance(root, graphviz.Digraph):
+        if options:
+            raise TypeError(f"drawing options ({', '.join(options)}) apply only when saving a Value, not a Digraph")
+        drawing = root
+    else:
         raise TypeError(f"save_graph needs a Value or a graphviz.Digraph, not {type(root).__name__}")
     if file_format == "dot":
         data = drawing.source.encode()
     else:
-        renderer: Renderer = find_renderer()
-        data = renderer.render(drawing.source, file_format)
+        data = find_renderer(file_format).render(drawing.source, file_format)
     write_atomically(path, data)
     return path
 
@@ -188,6 +264,9 @@ def _values_in_order(root: Value) -> list[Value]:
         else:
             stack.pop()
     return order
+
+
+Edge = tuple[str, str, dict[str, str]]
 
 
 class _Painter:
@@ -210,21 +289,27 @@ class _Painter:
         return f"{prefix}{self.counter}"
 
     def number(self, x: float) -> str:
-        return f"{x:.{self.style.precision}f}" if math.isfinite(x) else repr(x)
+        """`x` with `precision` decimals, or in scientific notation when fixed would hide it or be long."""
+        if not math.isfinite(x):
+            return repr(x)
+        if x == 0.0 or 10.0**-self.style.precision <= abs(x) < 1e6:
+            return f"{x:.{self.style.precision}f}"
+        return f"{x:.{self.style.precision}e}"
 
     def paint(self) -> None:
         for value in self.values:
-            self.value_node(self.ids[value], value.label, value.data, value.grad, value, derived=False)
+            self.value_node(self.drawing, self.ids[value], value.label, value.data, value.grad, value)
         for value in self.values:
             if not value.is_leaf:
-                if value.op in FUSED_OPS and self.style.expand_fused:
+                if value.op in FUSED_OPS and self.style.expand_fused and value.operands:
                     self.expanded(value)
                 else:
                     self.operation(value)
 
     def value_node(
-        self, node_id: str, label: str, data: float, grad: float, value: Value | None, derived: bool
+        self, target: graphviz.Digraph, node_id: str, label: str, data: float, grad: float, value: Value | None
     ) -> None:
+        """A record (label | data | grad); `value` is None for a partial result drawn for an expansion."""
         fields = [f"data {self.number(data)}", f"grad {self.number(grad)}"]
         name = label
         if value is not None and self.style.number_nodes and value in self.step:
@@ -237,9 +322,9 @@ class _Painter:
             "label": "{ " + text + " }" if self.style.rankdir == "LR" else text,
         }
         styles = []
-        if derived:
+        if value is None:
             styles.append("dotted")
-        if value is not None and value.is_leaf:
+        elif value.is_leaf:
             styles.append("filled")
             attributes["fillcolor"] = "#dbe9f6"
         if self.style.color_by_grad:
@@ -251,7 +336,7 @@ class _Painter:
             attributes["penwidth"] = "2"
         if styles:
             attributes["style"] = ",".join(dict.fromkeys(styles))
-        self.drawing.node(node_id, **attributes)
+        target.node(node_id, **attributes)
 
     def grad_color(self, grad: float) -> str:
         if not grad or not math.isfinite(grad) or not self.largest_grad:
@@ -273,73 +358,70 @@ class _Painter:
                 label = f"∂ {self.number(next(locals_))}" if self.style.show_local_grads else None
                 self.drawing.edge(self.ids[operand], op_id, **({"label": label} if label else {}))
             else:
-                self.constant(operand, op_id)
+                self.drawing.edge(self.constant(operand), op_id, style="dashed", color="gray50")
 
-    def constant(self, number: float, into: str) -> str:
+    def constant(self, number: float) -> str:
+        """A grey dashed box for a number used in an expression (not a Value, so it has no gradient)."""
         constant_id = self.fresh_id("c")
         self.drawing.node(
             constant_id, label=_escape(repr(number)), shape="box", style="dashed", color="gray50", fontcolor="gray40"
         )
-        self.drawing.edge(constant_id, into, style="dashed", color="gray50")
         return constant_id
 
-    def source_of(self, operand: Value | float, into: str) -> None:
+    def source(self, operand: Value | float, edges: list[Edge], into: str) -> None:
         if isinstance(operand, Value):
-            self.drawing.edge(self.ids[operand], into)
+            edges.append((self.ids[operand], into, {}))
         else:
-            self.constant(operand, into)
+            edges.append((self.constant(operand), into, {"style": "dashed", "color": "gray50"}))
 
     def expanded(self, value: Value) -> None:
-        """A fused node drawn as the chain of additions (and products) it computes in one step."""
-        operands = list(value.operands)
-        terms: list[tuple[Value | float, Value | float | None]]
+        """A fused node drawn as the additions (and products) it computes in one step, in a dashed box.
+
+        The partial results are added in the engine's order (a dot product
+        starts from the bias), so the picture's last sum is the node's data.
+        Their gradient is the node's: each enters the result with slope 1.
+        """
+        box = graphviz.Digraph(name=f"cluster_{self.ids[value]}")
+        box.attr(label=f"{value.op}, expanded", style="dashed", color="gray50", fontcolor="gray40", fontsize="10")
+        edges: list[Edge] = []
+        operands = value.operands
+        summands: list[tuple[str, float]] = []
         if value.op == "dot":
             n = (len(operands) - 1) // 2
-            bias = operands[-1]
-            terms = list(zip(operands[:n], operands[n : 2 * n]))
-        else:
-            bias, terms = None, [(term, None) for term in operands]
-        partial_id: str | None = None
-        partial = 0.0
-        if bias is not None:
-            partial_id, partial = self.source_id(bias), _data(bias)
-        for index, (left, right) in enumerate(terms):
-            if right is None:
-                term_id, term = self.source_id(left), _data(left)
-            else:
+            summands.append(self.summand(operands[-1]))
+            for weight, x in zip(operands[:n], operands[n : 2 * n]):
                 product = self.fresh_id("op")
-                self.drawing.node(product, label="×", shape="circle")
-                self.source_of(left, product)
-                self.source_of(right, product)
-                term = _data(left) * _data(right)
-                term_id = self.fresh_id("t")
-                self.value_node(term_id, "", term, value.grad, None, derived=True)
-                self.drawing.edge(product, term_id)
-            if partial_id is None:
-                partial_id, partial = term_id, term
-                continue
+                box.node(product, label="×", shape="circle")
+                self.source(weight, edges, product)
+                self.source(x, edges, product)
+                term_id, term = self.fresh_id("t"), _data(weight) * _data(x)
+                self.value_node(box, term_id, "", term, value.grad, None)
+                edges.append((product, term_id, {}))
+                summands.append((term_id, term))
+        else:
+            summands = [self.summand(operand) for operand in operands]
+        partial_id, partial = summands[0]
+        for index, (term_id, term) in enumerate(summands[1:], start=2):
             adder = self.fresh_id("op")
-            self.drawing.node(adder, label="+", shape="circle")
-            self.drawing.edge(partial_id, adder)
-            self.drawing.edge(term_id, adder)
+            box.node(adder, label="+", shape="circle")
+            edges += [(partial_id, adder, {}), (term_id, adder, {})]
+            if index == len(summands):
+                edges.append((adder, self.ids[value], {}))
+                break
             partial += term
-            if index == len(terms) - 1:
-                self.drawing.edge(adder, self.ids[value])
-                return
             partial_id = self.fresh_id("t")
-            self.value_node(partial_id, "", partial, value.grad, None, derived=True)
-            self.drawing.edge(adder, partial_id)
-        if partial_id is not None:  # a single term: nothing to add
-            self.drawing.edge(partial_id, self.ids[value], style="dotted")
+            self.value_node(box, partial_id, "", partial, value.grad, None)
+            edges.append((adder, partial_id, {}))
+        else:  # one summand: the node is that summand
+            edges.append((partial_id, self.ids[value], {"style": "dotted"}))
+        self.drawing.subgraph(box)
+        for tail, head, attributes in edges:
+            self.drawing.edge(tail, head, **attributes)
 
-    def source_id(self, operand: Value | float) -> str:
+    def summand(self, operand: Value | float) -> tuple[str, float]:
         if isinstance(operand, Value):
-            return self.ids[operand]
-        constant_id = self.fresh_id("c")
-        self.drawing.node(
-            constant_id, label=_escape(repr(operand)), shape="box", style="dashed", color="gray50", fontcolor="gray40"
-        )
-        return constant_id
+            return self.ids[operand], operand.data
+        return self.constant(operand), operand
 
 
 def _data(x: Value | float) -> float:

@@ -1,16 +1,28 @@
 """Turning DOT source into pictures, with no setup beyond pip.
 
-Rendering needs a ``dot``-compatible program. `find_renderer` looks, in order:
+Rendering needs a ``dot``-compatible program. `find_renderer` takes the first
+of these that runs:
 
-1. at ``$CHAINRULE_DOT``, if set (a path to any dot-compatible program);
-2. for Graphviz's own ``dot`` on the PATH;
-3. for the ``graphviz-pure`` program that the `graphviz-pure` package (a
-   dependency of chainrule) installs, found through the package's own file
-   list (`importlib.metadata`), so the PATH does not need to include the
+1. the program chosen with `use_renderer`, if any;
+2. the program named by the environment variable ``CHAINRULE_DOT``, if set;
+3. Graphviz's own ``dot``, found on the PATH;
+4. the ``graphviz-pure`` program that the `graphviz-pure` package (a
+   dependency of chainrule) installs. It is found through the package's file
+   list in its installed metadata (`importlib.metadata`), then in the scripts
+   folder of this Python (`sysconfig`), so the PATH need not include the
    virtual environment.
 
-Each candidate is tried once (``-V``) before it is used. When none works,
+A chosen program (1 or 2) that does not run is an error, not a reason to look
+further. Each program is asked once for its version (``-V``) and the formats it
+writes (``-T?``); when the preferred one cannot write a format (``graphviz-pure``
+writes no PDF), the next one that can is used. When none is usable,
 `RendererNotFoundError` says how to install one.
+
+Example:
+    >>> from autograd.render import find_renderer
+    >>> svg = find_renderer("svg").render("digraph { a -> b }", "svg")
+    >>> svg.lstrip().startswith(b"<?xml")
+    True
 """
 
 from __future__ import annotations
@@ -18,117 +30,231 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+import sysconfig
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["Renderer", "RendererNotFoundError", "find_renderer", "render"]
+__all__ = [
+    "ENV_VARIABLE",
+    "TIMEOUT_SECONDS",
+    "RenderError",
+    "Renderer",
+    "RendererNotFoundError",
+    "candidates",
+    "find_renderer",
+    "graphviz_pure_program",
+    "probe",
+    "render",
+    "use_renderer",
+]
 
 ENV_VARIABLE = "CHAINRULE_DOT"
+"""The environment variable that names the program to render with."""
 TIMEOUT_SECONDS = 60.0
+"""Longest a layout may take before `Renderer.render` gives up."""
+PROBE_TIMEOUT_SECONDS = 10.0
 
 INSTALL_HINT = (
-    "install one of: `pip install graphviz-pure` (a dot-compatible program, no root needed), "
-    "or Graphviz itself (`apt-get install graphviz`, `brew install graphviz`, or graphviz.org), "
+    "install one: `pip install graphviz-pure` (a dot-compatible program, no root needed), "
+    "or Graphviz itself (`apt-get install graphviz`, `brew install graphviz`, or from graphviz.org); "
     f"or point ${ENV_VARIABLE} at a dot-compatible program"
 )
 
 
 class RendererNotFoundError(RuntimeError):
-    """No usable dot-compatible program was found."""
+    """No usable dot-compatible program was found; the message says how to install one."""
+
+
+class RenderError(RuntimeError):
+    """The program ran but failed, or took longer than its time limit."""
 
 
 @dataclass(frozen=True)
 class Renderer:
-    """A dot-compatible program and the output formats it can write."""
+    """A dot-compatible program that runs, and the output formats it writes.
+
+    Attributes:
+        path: the program.
+        name: ``"graphviz-pure"`` for that package's program, ``"dot"`` otherwise.
+        version: the first line the program prints for ``-V``.
+        formats: the formats its ``-T`` option accepts, or None when it does not list them.
+    """
 
     path: str
-    name: str  # "dot" (Graphviz) or "graphviz-pure"
-    formats: frozenset[str]
+    name: str
+    version: str
+    formats: frozenset[str] | None
 
-    def render(self, source: str, format: str) -> bytes:
-        """Lay out DOT `source` and return the picture in `format` (svg, png, pdf, ...)."""
-        if format not in self.formats:
-            raise ValueError(
-                f"{self.name} cannot write {format!r}; it writes {', '.join(sorted(self.formats))}"
-                + (" (for PDF, install Graphviz itself)" if format == "pdf" else "")
-            )
+    def writes(self, format: str) -> bool:
+        """Whether this program can write `format` (always True when it does not list formats)."""
+        return self.formats is None or format in self.formats
+
+    def render(self, source: str, format: str, *, timeout: float = TIMEOUT_SECONDS) -> bytes:
+        """Lay out DOT `source` and return the picture in `format` ("svg", "png", ...).
+
+        Raises:
+            ValueError: this program does not write `format`.
+            RenderError: the program failed, or ran longer than `timeout` seconds.
+        """
+        if not self.writes(format):
+            listed = ", ".join(sorted(self.formats or ()))
+            advice = "; for PDF, install Graphviz itself" if format == "pdf" else ""
+            raise ValueError(f"{self.name} ({self.path}) cannot write {format!r}; it writes {listed}{advice}")
         try:
             done = subprocess.run(
-                [self.path, f"-T{format}"],
-                input=source.encode(),
-                capture_output=True,
-                timeout=TIMEOUT_SECONDS,
-                check=False,
+                [self.path, f"-T{format}"], input=source.encode(), capture_output=True, timeout=timeout, check=False
             )
         except subprocess.TimeoutExpired:
-            raise RuntimeError(f"{self.name} took more than {TIMEOUT_SECONDS:.0f} s to lay out the graph") from None
+            raise RenderError(
+                f"{self.name} took more than {timeout:g} s to lay out the graph; draw a smaller graph"
+            ) from None
+        except OSError as error:
+            raise RenderError(f"{self.name} ({self.path}) could not be run: {error}") from None
         if done.returncode != 0:
-            message = done.stderr.decode(errors="replace").strip()
-            raise RuntimeError(f"{self.name} failed ({done.returncode}): {message}")
+            message = " ".join(done.stderr.decode(errors="replace").split())
+            raise RenderError(f"{self.name} failed with exit status {done.returncode}: {message}")
         return done.stdout
 
 
-GRAPHVIZ_FORMATS = frozenset({"svg", "png", "pdf", "dot", "gv", "plain", "json", "jpg", "jpeg"})
-GRAPHVIZ_PURE_FORMATS = frozenset({"svg", "png", "dot", "gv", "plain", "json", "jpg", "jpeg"})
+_chosen: str | None = None
 
 
-def _works(path: str) -> bool:
+def use_renderer(program: str | os.PathLike[str] | None) -> None:
+    """Render with `program` from now on (None returns to the automatic choice).
+
+    This takes precedence over ``$CHAINRULE_DOT``. The program is checked when it
+    is first needed, not here.
+
+    Example:
+        >>> from autograd.render import use_renderer
+        >>> use_renderer(None)  # the automatic choice (the default)
+    """
+    global _chosen
+    _chosen = None if program is None else os.fspath(program)
+
+
+def probe(program: str) -> Renderer | None:
+    """Run `program` with ``-V`` and ``-T?``; a `Renderer` if it works as a dot program, else None.
+
+    The answer is remembered for as long as the program file is unchanged.
+    """
+    path = shutil.which(program) if Path(program).name == program else program
+    if path is None:
+        return None
     try:
-        return subprocess.run([path, "-V"], capture_output=True, timeout=10, check=False).returncode == 0
+        modified = os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+    return _probe(path, modified)
+
+
+@lru_cache(maxsize=32)
+def _probe(path: str, modified: int) -> Renderer | None:
+    version = _run_quietly([path, "-V"])
+    if version is None:
+        return None
+    first_line = version.strip().splitlines()[0] if version.strip() else Path(path).name
+    name = "graphviz-pure" if "graphviz-pure" in first_line or Path(path).stem == "graphviz-pure" else "dot"
+    return Renderer(path, name, first_line, _listed_formats(_run_quietly([path, "-T?"], need_success=False)))
+
+
+def _run_quietly(command: list[str], *, need_success: bool = True) -> str | None:
+    """The program's output (stderr and stdout), or None when it cannot run (or fails, if `need_success`)."""
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=PROBE_TIMEOUT_SECONDS, check=False)
     except (OSError, subprocess.TimeoutExpired):
-        return False
+        return None
+    if need_success and done.returncode != 0:
+        return None
+    return (done.stderr + done.stdout).decode(errors="replace")
 
 
-def _graphviz_pure_program() -> str | None:
-    """The program the graphviz-pure package installed, from the package's file list."""
+def _listed_formats(answer: str | None) -> frozenset[str] | None:
+    # Graphviz and graphviz-pure both answer an unknown format with 'Use one of: svg png:cairo ...'.
+    marker = "Use one of:"
+    if answer is None or marker not in answer:
+        return None
+    listed = answer.split(marker, 1)[1].split()
+    return frozenset(item.split(":", 1)[0] for item in listed) or None
+
+
+def graphviz_pure_program() -> str | None:
+    """Where the `graphviz-pure` package put its program, or None when it is not installed.
+
+    Looks in the package's installed file list, then in this Python's scripts
+    folder, then next to the Python executable: all public, documented places.
+    """
+    names = ("graphviz-pure", "graphviz-pure.exe")
     try:
         distribution = metadata.distribution("graphviz-pure")
     except metadata.PackageNotFoundError:
         return None
     for file in distribution.files or ():
-        if file.name in ("graphviz-pure", "graphviz-pure.exe"):
-            return str(Path(str(distribution.locate_file(file))).resolve())
+        if file.name in names:
+            located = Path(str(distribution.locate_file(file))).resolve()
+            if located.is_file():
+                return str(located)
+    for folder in (sysconfig.get_path("scripts"), str(Path(sys.executable).parent)):
+        for name in names:
+            if (Path(folder) / name).is_file():
+                return str(Path(folder) / name)
     return None
 
 
-def _candidates() -> list[Renderer]:
-    found = []
+def candidates() -> list[tuple[str, str]]:
+    """The programs `find_renderer` would try, in order, each with who chose it ("found" when nobody did)."""
+    if _chosen is not None:
+        return [(_chosen, "use_renderer")]
     forced = os.environ.get(ENV_VARIABLE)
     if forced:
-        name = "graphviz-pure" if "graphviz-pure" in Path(forced).name else "dot"
-        found.append(Renderer(forced, name, GRAPHVIZ_PURE_FORMATS if name == "graphviz-pure" else GRAPHVIZ_FORMATS))
-        return found
-    system = shutil.which("dot")
-    if system:
-        found.append(Renderer(system, "dot", GRAPHVIZ_FORMATS))
-    pure = _graphviz_pure_program() or shutil.which("graphviz-pure")
-    if pure:
-        found.append(Renderer(pure, "graphviz-pure", GRAPHVIZ_PURE_FORMATS))
-    return found
+        return [(forced, f"${ENV_VARIABLE}")]
+    found = [shutil.which("dot"), graphviz_pure_program() or shutil.which("graphviz-pure")]
+    return [(program, "found") for program in found if program]
 
 
-@lru_cache(maxsize=1)
-def _cached_renderer(environment_choice: str | None) -> Renderer:
-    tried = []
-    for candidate in _candidates():
-        if _works(candidate.path):
-            return candidate
-        tried.append(candidate.path)
-    if environment_choice:
-        raise RendererNotFoundError(
-            f"${ENV_VARIABLE}={environment_choice} does not run as a dot program; {INSTALL_HINT}"
-        )
+def find_renderer(format: str | None = None) -> Renderer:
+    """The program to render with: the first that runs (and writes `format`, when given).
+
+    A program chosen with `use_renderer` or ``$CHAINRULE_DOT`` is returned
+    whatever the format: its `Renderer.render` then says what it cannot write.
+
+    Raises:
+        RendererNotFoundError: no program runs, or the chosen one does not.
+        ValueError: programs run, but none of them writes `format`.
+    """
+    tried: list[str] = []
+    usable: list[Renderer] = []
+    for program, origin in candidates():
+        renderer = probe(program)
+        if origin != "found":
+            if renderer is None:
+                raise RendererNotFoundError(
+                    f"{program} (chosen by {origin}) does not run as a dot program; {INSTALL_HINT}"
+                )
+            return renderer  # a chosen program is used even for a format it lacks: its render() says so
+        if renderer is None:
+            tried.append(program)
+        elif format is None or renderer.writes(format):
+            return renderer
+        else:
+            usable.append(renderer)
+    if usable:
+        written = "; ".join(f"{r.name} writes {', '.join(sorted(r.formats or ()))}" for r in usable)
+        advice = " (for PDF, install Graphviz itself)" if format == "pdf" else ""
+        raise ValueError(f"no program here writes {format!r}: {written}{advice}")
     detail = f" (tried {', '.join(tried)})" if tried else ""
-    raise RendererNotFoundError(f"no program to draw graphs with{detail}; {INSTALL_HINT}")
-
-
-def find_renderer() -> Renderer:
-    """The dot-compatible program to render with (see the module docstring for the order)."""
-    return _cached_renderer(os.environ.get(ENV_VARIABLE))
+    raise RendererNotFoundError(f"no program to draw graphs with was found{detail}; {INSTALL_HINT}")
 
 
 def render(source: str, format: str = "svg", renderer: Renderer | None = None) -> bytes:
-    """Render DOT `source` to `format` with `renderer` (by default, `find_renderer()`)."""
-    return (renderer or find_renderer()).render(source, format)
+    """Render DOT `source` to `format` with `renderer` (by default, `find_renderer(format)`).
+
+    Example:
+        >>> png = render("digraph { a -> b }", "png")
+        >>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+        True
+    """
+    return (renderer or find_renderer(format)).render(source, format)

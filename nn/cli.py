@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograd import Value
-from autograd.render import RendererNotFoundError
+from autograd.render import RendererNotFoundError, RenderError
 from nn import datasets
 from nn.layers import ACTIVATIONS, INITS, MLP, Neuron
 from nn.module import write_json_atomically
@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _train(args)
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
-    except (_ArgumentError, ValueError, RendererNotFoundError, OSError) as error:
+    except (_ArgumentError, ValueError, RendererNotFoundError, RenderError, OSError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from autograd import cli
+from autograd import render as rendering
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -80,8 +82,16 @@ HOSTILE = {
     "": "empty",
     "   ": "empty",
     "2 ** 100000": "too large",
-    "x ** -5000": "too large",
-    "z + 1": "'z' has no value",
+    "x ** -5000": "the exponent -5000 is too large",
+    "z + 1": "no value for 'z': give one on the command line, as z=1.0",
+    "exp + 1": "exp is a function",
+    "1e999 * x": "too large for a float",
+    "1" + "0" * 400 + " * x": "too large for a float",
+    "1" * 5000: "a number has too many digits",
+    "x\x00": "syntax error",
+    "-" * 5000 + "x": "nested too deeply",
+    "1j * x": "1j is not a number",
+    "True * x": "True is not a number",
     "log(0 * x)": "log of 0.0",
     "sqrt(x - 5)": "sqrt of -4.0",
     "x / (x - 1)": "division by zero",
@@ -102,12 +112,11 @@ def test_refusals_are_one_line_with_status_2(capsys: pytest.CaptureFixture[str],
 
 
 def test_deeply_nested_parentheses(capsys: pytest.CaptureFixture[str]) -> None:
-    status, _, err = run(capsys, "(" * 10_000 + "x" + ")" * 10_000, "x=1")
-    assert status == 2
-    assert "characters long" in err
-    status, _, err = run(capsys, "(" * 1000 + "x" + ")" * 1000, "x=1")  # under the length limit
-    assert status == 2
-    assert "nested" in err
+    for depth in (10_000, 1000, cli.MAX_DEPTH + 1):
+        status, out, err = run(capsys, "(" * depth + "x" + ")" * depth, "x=1")
+        assert (status, out) == (2, "")
+        assert "nested too deeply" in err
+    assert run(capsys, "(" * (cli.MAX_DEPTH - 1) + "x" + ")" * (cli.MAX_DEPTH - 1), "x=1")[0] == 0
 
 
 def test_nesting_limit_counts_syntax_tree_levels(capsys: pytest.CaptureFixture[str]) -> None:
@@ -134,6 +143,10 @@ def test_length_limit(capsys: pytest.CaptureFixture[str]) -> None:
         ("x=inf", "finite"),
         ("1x=2", "cannot be a variable name"),
         ("exp=2", "cannot be a variable name"),
+        ("if=2", "cannot be a variable name"),
+        ("None=2", "cannot be a variable name"),
+        ("x=0x10", "not a number"),
+        ("x=1,5", "not a number"),
     ],
 )
 def test_bad_variables(capsys: pytest.CaptureFixture[str], assignment: str, message: str) -> None:
@@ -159,11 +172,59 @@ def test_unicode_identifiers_are_normalised_like_python(capsys: pytest.CaptureFi
     assert "d/dθ = 6" in out
 
 
+def test_an_expression_may_start_with_a_minus(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, out, _ = run(capsys, "-x**2", "x=3", "-o", str(tmp_path / "g.dot"))
+    assert status == 0
+    assert out.splitlines()[:2] == ["-x ** 2 = -9", "  d/dx = -6"]
+    status, out, _ = run(capsys, "--rankdir", "TB", "-2*x", "x=1.5")
+    assert (status, out.splitlines()) == (0, ["-2 * x = -3", "  d/dx = -2"])
+    assert run(capsys, "--", "-x", "x=1")[0] == 0
+    assert "unrecognized arguments: --verbose" in run(capsys, "x", "x=1", "--verbose")[2]
+
+
+def test_functions_of_constants_fold_like_other_numbers(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "g.dot"
+    status, out, _ = run(capsys, "exp(2) * x + abs(-3)", "x=0.5", "-o", str(target), "--digits", "17")
+    assert status == 0
+    value, slope = (float(line.split(" = ")[1]) for line in out.splitlines()[:2])
+    assert value == pytest.approx(math.exp(2) * 0.5 + 3, rel=1e-15)
+    assert slope == pytest.approx(math.exp(2), rel=1e-15)
+    source = target.read_text()
+    assert "exp" not in source  # exp(2) is a number, as in the engine: not a node
+    assert source.count("shape=record") == 3  # x, x * e^2, and the sum
+
+
+def test_drawing_failures_exit_1_and_print_no_answer(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(rendering.ENV_VARIABLE, str(tmp_path / "no-such-dot"))
+    status, out, err = run(capsys, "x * 2", "x=1", "-o", str(tmp_path / "g.svg"))
+    assert (status, out) == (1, "")
+    assert err.count("\n") == 1
+    assert "no-such-dot (chosen by $CHAINRULE_DOT) does not run" in err
+    assert "pip install graphviz-pure" in err
+    assert not (tmp_path / "g.svg").exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    status, out, err = run(capsys, "x * 2", "x=1", "-o", str(blocker / "g.dot"))  # a file where a folder should be
+    assert (status, out) == (1, "")
+    assert f"cannot write {blocker / 'g.dot'}" in err
+
+
+def test_graph_size_limit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    expression = "x" + " * x" * 30
+    status, out, err = run(capsys, expression, "x=1", "-o", str(tmp_path / "g.dot"), "--max-nodes", "10")
+    assert (status, out) == (2, "")
+    assert "more than max_nodes=10" in err
+    assert run(capsys, expression, "x=1", "-o", str(tmp_path / "g.dot"), "--max-nodes", "40")[0] == 0
+
+
 def test_bad_options(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert run(capsys, "x", "x=1", "-o", str(tmp_path / "g.txt"))[0] == 2
     assert run(capsys, "x", "x=1", "--rankdir", "RL")[0] == 2
     assert run(capsys, "x", "x=1", "--digits", "40")[0] == 2
     assert run(capsys)[0] == 2
+    assert run(capsys, "x", "x=1", "--rank", "TB")[0] == 2  # no abbreviations: the option names are exact
 
 
 def test_help_shows_examples(capsys: pytest.CaptureFixture[str]) -> None:
@@ -191,3 +252,35 @@ def test_as_a_real_command(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "pwned" not in refused.stdout + refused.stderr.replace("echo pwned", "")
     assert "Traceback" not in refused.stderr
+
+
+def test_a_real_command_without_graphviz_on_the_path(tmp_path: Path) -> None:
+    """As after a pip-only install: no dot on the PATH, so the picture comes from graphviz-pure."""
+    if rendering.graphviz_pure_program() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must render with graphviz-pure, but it is not installed")
+        pytest.skip("graphviz-pure is not installed")
+    environment = {key: value for key, value in os.environ.items() if key != rendering.ENV_VARIABLE}
+    environment["PATH"] = str(tmp_path / "empty")
+    done = subprocess.run(
+        [sys.executable, "-m", "autograd", "tanh(x*w + b)", "x=0.5", "w=-2", "b=1", "-o", str(tmp_path / "g.png")],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"tanh(x * w + b) = {math.tanh(0.0):.10g}"
+    assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    nested = subprocess.run(
+        [sys.executable, "-m", "autograd", "(" * 10_000 + "x" + ")" * 10_000, "x=1"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    assert (nested.returncode, nested.stdout) == (2, "")
+    assert nested.stderr == (
+        "python -m autograd: error: the expression is nested too deeply "
+        f"(the limit is {cli.MAX_DEPTH} levels; every operator, call and parenthesis is a level)\n"
+    )
