@@ -13,7 +13,7 @@ from nn import datasets, losses, optim
 from nn.layers import MLP, Layer, Neuron
 from nn.module import ModelFileError, Module
 from nn.optim import SGD, Adam, linear_decay
-from nn.train import History, accuracy, predict, train
+from nn.train import History, TrainingDivergedError, accuracy, predict, train
 
 __all__ = [
     "MLP",
@@ -24,6 +24,7 @@ __all__ = [
     "ModelFileError",
     "Module",
     "Neuron",
+    "TrainingDivergedError",
     "accuracy",
     "datasets",
     "linear_decay",

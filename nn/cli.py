@@ -24,7 +24,7 @@ from nn import datasets
 from nn.layers import ACTIVATIONS, INITS, MLP, Neuron
 from nn.module import write_json_atomically
 from nn.optim import SGD, Adam, linear_decay
-from nn.train import LOSSES, History, accuracy, train
+from nn.train import LOSSES, History, TrainingDivergedError, accuracy, train
 
 __all__ = ["main"]
 
@@ -105,16 +105,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; the exit status is 0 on success and 2 for bad options."""
+    """Run the command line.
+
+    Returns:
+        The exit status: 0 on success, 2 for bad options, and 1 when the run
+        fails: training diverges, or an output cannot be written (a folder
+        that cannot be made, no program to render the graph).
+    """
     parser = _parser()
     try:
         args = parser.parse_args(argv)
         return _train(args)
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
-    except (_ArgumentError, ValueError, RendererNotFoundError, RenderError, OSError) as error:
+    except (_ArgumentError, ValueError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
+    except (TrainingDivergedError, RendererNotFoundError, RenderError, OSError) as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 1
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -114,12 +114,29 @@ class Neuron(Module):
         self.w = [Value(rng.uniform(-limit, limit)) for _ in range(nin)]
         self.b = Value(0.0)
 
+    @property
+    def activation(self) -> str:
+        """The activation's name; assigning a new name changes the function too."""
+        return self._activation
+
+    @activation.setter
+    def activation(self, name: str) -> None:
+        self._act = ACTIVATIONS[_activation(name, None, "relu")]
+        self._activation = name
+
     def __call__(self, x: Input) -> Value:
+        if self.fused:
+            try:
+                return self._act(autograd.dot(self.w, x, self.b))
+            except ValueError:
+                self._check_inputs(x)
+                raise
+        self._check_inputs(x)
+        return self._act(sum((wi * xi for wi, xi in zip(self.w, x)), self.b))
+
+    def _check_inputs(self, x: Input) -> None:
         if len(x) != len(self.w):
             raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
-        if self.fused:
-            return ACTIVATIONS[self.activation](autograd.dot(self.w, x, self.b))
-        return ACTIVATIONS[self.activation](sum((wi * xi for wi, xi in zip(self.w, x)), self.b))
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         for i, w in enumerate(self.w):

@@ -8,6 +8,7 @@ epoch from the seed), or one example at a time (stochastic, batch size 1).
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from nn import losses
 from nn.layers import MLP
 from nn.optim import SGD, Optimizer
 
-__all__ = ["LOSSES", "History", "Record", "accuracy", "batches", "predict", "train"]
+__all__ = ["LOSSES", "History", "Record", "TrainingDivergedError", "accuracy", "batches", "predict", "train"]
 
 LOSSES: dict[str, Callable[[Sequence[Any], Sequence[Any]], Value]] = {
     "hinge": losses.hinge,
@@ -58,6 +59,20 @@ class History:
         if not self.records:
             raise ValueError("the history is empty: no step was run")
         return self.records[-1]
+
+
+class TrainingDivergedError(ArithmeticError):
+    """The loss stopped being a finite number: the learning rate is usually too large.
+
+    Attributes:
+        step: the step at which it happened.
+        history: the records of the steps before it.
+    """
+
+    def __init__(self, step: int, reason: str, history: History) -> None:
+        super().__init__(f"training diverged at step {step}: {reason}; try a smaller learning rate")
+        self.step = step
+        self.history = history
 
 
 def batches(n: int, batch_size: int | None, rng: random.Random) -> Any:
@@ -121,6 +136,10 @@ def train(
         seed: for the shuffling of mini-batches.
         progress: show a progress bar (tqdm).
 
+    Raises:
+        TrainingDivergedError: the loss became infinite or nan, or a number
+            overflowed; the exception carries the history up to that step.
+
     Example:
         >>> from nn import MLP, datasets
         >>> X, y = datasets.xor(40, seed=0)
@@ -150,12 +169,17 @@ def train(
         targets = [y[i] for i in indices]
         if loss == "cross_entropy":
             targets = [int(t) for t in targets]
-        total = loss_fn(outputs, targets)
-        if alpha:
-            total = total + losses.l2_penalty(parameters, alpha)
-        lr = optimizer.lr
-        optimizer.zero_grad()
-        total.backward()
+        try:
+            total = loss_fn(outputs, targets)
+            if alpha:
+                total = total + losses.l2_penalty(parameters, alpha)
+            if not math.isfinite(total.data):
+                raise TrainingDivergedError(step, f"the loss is {total.data}", history)
+            lr = optimizer.lr
+            optimizer.zero_grad()
+            total.backward()
+        except OverflowError as error:
+            raise TrainingDivergedError(step, str(error), history) from error
         optimizer.step()
         correct = sum(_correct(o, t, loss, threshold) for o, t in zip(outputs, targets))
         record = Record(step, total.data, correct / len(indices), lr)

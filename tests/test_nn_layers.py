@@ -109,43 +109,46 @@ def test_repr_is_readable() -> None:
 
 
 def test_backprop_worked_by_hand() -> None:
-    """A 2-2-1 tanh network: forward values, sensitivities and weight gradients in plain floats."""
-    x = [0.5, -1.5]
-    W1 = [[0.2, -0.4], [0.7, 0.1]]  # W1[j][i]: input i to hidden unit j
-    b1 = [0.1, -0.2]
-    W2 = [[-0.6, 0.9]]
-    b2 = [0.05]
-    target = 0.3
+    """A 3-4-3-2 tanh network: forward values, sensitivities and weight gradients in plain floats.
 
-    # forward: z_l = W_l x_{l-1} + b_l, x_l = tanh(z_l)
-    z1 = [sum(W1[j][i] * x[i] for i in range(2)) + b1[j] for j in range(2)]
-    h = [math.tanh(z) for z in z1]
-    z2 = [sum(W2[0][j] * h[j] for j in range(2)) + b2[0]]
-    out = math.tanh(z2[0])
-    # E = (out - target)^2; output sensitivity delta_2 = dE/dz_2 = 2 (out - target) f'(z_2)
-    delta2 = [2 * (out - target) * (1 - out**2)]
-    # delta_1 = f'(z_1) * W_2^T delta_2
-    delta1 = [(1 - h[j] ** 2) * W2[0][j] * delta2[0] for j in range(2)]
-    # dE/dW_l = delta_l x_{l-1}^T, dE/db_l = delta_l
-    grad_W1 = [[delta1[j] * x[i] for i in range(2)] for j in range(2)]
-    grad_W2 = [[delta2[0] * h[j] for j in range(2)]]
+    With z_m = W_m x_{m-1} + b_m and x_m = tanh(z_m), and E = sum_k (x_L,k - t_k)^2:
+    delta_L = f'(z_L) * 2 (x_L - t), delta_m = f'(z_m) * W_{m+1}^T delta_{m+1},
+    dE/dW_m = delta_m x_{m-1}^T and dE/db_m = delta_m. Nothing here uses the engine.
+    """
+    sizes = [3, 4, 3, 2]
+    # given weights: weights[m][j][i]: from input i of layer m to its unit j; small, distinct, of both signs
+    weights = [
+        [[0.1 * ((3 * j + 2 * i + m) % 7 - 3) + 0.05 * j for i in range(sizes[m])] for j in range(sizes[m + 1])]
+        for m in range(3)
+    ]
+    b = [[0.2 * ((j + m) % 3) - 0.15 for j in range(sizes[m + 1])] for m in range(3)]
+    x0 = [0.5, -1.5, 0.25]
+    target = [0.3, -0.6]
 
-    model = MLP(2, [2, 1], activation="tanh", output_activation="tanh", seed=0)
-    for neuron, weights, bias in zip(model.layers[0].neurons, W1, b1):
-        for w, value in zip(neuron.w, weights):
-            w.data = value
-        neuron.b.data = bias
-    output_neuron = model.layers[1].neurons[0]
-    for w, value in zip(output_neuron.w, W2[0]):
-        w.data = value
-    output_neuron.b.data = b2[0]
+    xs = [x0]  # x_0, x_1, x_2, x_3
+    for m in range(3):
+        z = [sum(weights[m][j][i] * xs[-1][i] for i in range(sizes[m])) + b[m][j] for j in range(sizes[m + 1])]
+        xs.append([math.tanh(v) for v in z])
+    out = xs[-1]
+    deltas = [[(1 - out[k] ** 2) * 2 * (out[k] - target[k]) for k in range(2)]]  # tanh'(z) = 1 - tanh(z)^2
+    for m in (1, 0):  # delta_m = f'(z_m) * W_{m+1}^T delta_{m+1}
+        above = deltas[0]
+        back = [sum(weights[m + 1][k][j] * above[k] for k in range(sizes[m + 2])) for j in range(sizes[m + 1])]
+        deltas.insert(0, [(1 - xs[m + 1][j] ** 2) * back[j] for j in range(sizes[m + 1])])
+    grad_weights = [[[deltas[m][j] * xs[m][i] for i in range(sizes[m])] for j in range(sizes[m + 1])] for m in range(3)]
 
-    prediction = model(x)
-    loss = (prediction - target) ** 2
+    model = MLP(3, sizes[1:], activation="tanh", output_activation="tanh", seed=0)
+    for layer, rows, biases in zip(model.layers, weights, b):
+        for neuron, row, bias in zip(layer.neurons, rows, biases):
+            for w, value in zip(neuron.w, row):
+                w.data = value
+            neuron.b.data = bias
+    prediction = model(x0)
+    loss = sum(((o - t) ** 2 for o, t in zip(prediction, target)), Value(0.0))
     loss.backward()
-    assert prediction.data == pytest.approx(out, rel=1e-15)
-    for j, neuron in enumerate(model.layers[0].neurons):
-        assert [w.grad for w in neuron.w] == pytest.approx(grad_W1[j], rel=1e-12)
-        assert neuron.b.grad == pytest.approx(delta1[j], rel=1e-12)
-    assert [w.grad for w in output_neuron.w] == pytest.approx(grad_W2[0], rel=1e-12)
-    assert output_neuron.b.grad == pytest.approx(delta2[0], rel=1e-12)
+
+    assert [o.data for o in prediction] == pytest.approx(out, rel=1e-14)
+    for m, layer in enumerate(model.layers):
+        for j, neuron in enumerate(layer.neurons):
+            assert [w.grad for w in neuron.w] == pytest.approx(grad_weights[m][j], rel=1e-12, abs=1e-15)
+            assert neuron.b.grad == pytest.approx(deltas[m][j], rel=1e-12, abs=1e-15)

@@ -10,7 +10,19 @@ from pathlib import Path
 import pytest
 
 from autograd import Value, grad
-from nn import MLP, SGD, Adam, ModelFileError, accuracy, datasets, linear_decay, losses, predict, train
+from nn import (
+    MLP,
+    SGD,
+    Adam,
+    ModelFileError,
+    TrainingDivergedError,
+    accuracy,
+    datasets,
+    linear_decay,
+    losses,
+    predict,
+    train,
+)
 from nn.cli import main as nn_main
 
 
@@ -221,6 +233,38 @@ class TestTraining:
         assert accuracy(model, X, y) == 1.0
         assert history.losses[-1] < history.losses[0] / 10
 
+    def test_micrograds_demo_loop_runs_unchanged_and_agrees_with_train(self) -> None:
+        X, y = datasets.moons(100, noise=0.1, seed=1337)
+        model = MLP(2, [16, 16, 1], seed=1337)
+        reference = MLP(2, [16, 16, 1], seed=1337)
+        steps = 8
+        for k in range(steps):  # the loop of micrograd's demo notebook, word for word (lists for its arrays)
+            inputs = [list(map(Value, xrow)) for xrow in X]
+            scores = list(map(model, inputs))
+            losses_ = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+            data_loss = sum(losses_) * (1.0 / len(losses_))
+            alpha = 1e-4
+            reg_loss = alpha * sum(p * p for p in model.parameters())
+            total_loss = data_loss + reg_loss
+            model.zero_grad()
+            total_loss.backward()
+            learning_rate = 1.0 - 0.9 * k / 100
+            for p in model.parameters():
+                p.data -= learning_rate * p.grad
+        optimizer = SGD(reference.parameters(), lr=linear_decay(1.0, 0.1, 100))
+        train(reference, X, y, steps=steps, optimizer=optimizer, progress=False)
+        ours, theirs = reference.state_dict(), model.state_dict()
+        assert [ours[name] for name in theirs] == pytest.approx(list(theirs.values()), rel=1e-12, abs=1e-15)
+
+    def test_divergence_is_reported_with_the_history(self) -> None:
+        X, y = datasets.moons(20, seed=0)
+        model = MLP(2, [8, 1], seed=0)
+        with pytest.raises(TrainingDivergedError, match="diverged at step") as caught:
+            train(model, X, y, optimizer=SGD(model.parameters(), lr=1e6), steps=50, progress=False)
+        assert 0 < caught.value.step < 50
+        assert len(caught.value.history.records) == caught.value.step
+        assert all(math.isfinite(r.loss) for r in caught.value.history.records)
+
     @pytest.mark.parametrize(("batch_size", "steps"), [(1, 640), (16, 150)])  # 10 and about 40 epochs
     def test_minibatch_and_stochastic(self, batch_size: int, steps: int) -> None:
         X, y = datasets.xor(64, noise=0.05, seed=0)
@@ -308,6 +352,13 @@ class TestMainJob:
         assert metrics["steps"] == 5
         assert len(metrics["history"]["loss"]) == 5
 
+    def test_a_diverging_run_exits_1(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        argv = ["train", "--lr", "900000", "--steps", "30", "--samples", "20", "--no-progress", "--out", str(tmp_path)]
+        assert nn_main(argv) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("python -m nn: error: training diverged at step ")
+        assert "Traceback" not in err
+
     @pytest.mark.parametrize(
         "argv",
         [
@@ -326,3 +377,23 @@ class TestMainJob:
         err = capsys.readouterr().err
         assert err.startswith("python -m nn: error: ")
         assert "Traceback" not in err
+
+
+class TestPlots:
+    def test_figures_show_the_run_and_save_as_png(self, tmp_path: Path) -> None:
+        from matplotlib.figure import Figure
+
+        from nn.plot import plot_decision_boundary, plot_history
+
+        X, y = datasets.moons(30, seed=0)
+        model = MLP(2, [8, 1], seed=0)
+        history = train(model, X, y, steps=5, progress=False)
+        curve = plot_history(history)
+        boundary = plot_decision_boundary(model, X, y, resolution=20)
+        assert isinstance(curve, Figure)
+        assert isinstance(boundary, Figure)
+        assert list(curve.axes[0].lines[0].get_ydata()) == history.losses
+        boundary.savefig(tmp_path / "b.png")
+        assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
+        with pytest.raises(ValueError, match="empty"):
+            plot_history(type(history)())
