@@ -176,7 +176,15 @@ class Layer(Module):
         self.neurons = [Neuron(nin, name, fused=fused, init=init, nout=nout, seed=rng) for _ in range(nout)]
 
     def __call__(self, x: Input) -> list[Value]:
-        return [n(x) for n in self.neurons]
+        neurons = self.neurons
+        if not all(n.fused for n in neurons):
+            return [n(x) for n in neurons]
+        nin = len(neurons[0].w)
+        if len(x) != nin:
+            raise ValueError(f"this layer takes {nin} inputs, got {len(x)}")
+        # the neurons' weighted sums, built together: the same nodes as each neuron's own `dot`
+        sums = autograd.linear([n.w for n in neurons], x, [n.b for n in neurons])
+        return [n._act(z) for n, z in zip(neurons, sums)]
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         for i, neuron in enumerate(self.neurons):

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import gc
 import math
+import random
 import sys
 import weakref
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from hypothesis import given
 
 import autograd
 from autograd import Primitive, Value, grad, no_grad, topological_order
+from autograd.testing import Expression, expressions
 
 
 class TestBackwardTraps:
@@ -83,6 +87,70 @@ class TestBackwardTraps:
         x.grad = 0.0
         (x * x).backward()
         assert x.grad == 4.0
+
+
+class TestZeroGradientsAreNotPassedOn:
+    """backward skips a node whose gradient is 0: adding 0 * local would change nothing, except 0 * inf."""
+
+    def test_zero_times_an_infinite_slope_is_still_nan(self) -> None:
+        x = Value(0.0)
+        (x.sqrt() * 0.0).backward()  # sqrt'(0) = inf, and 0 * inf is nan, as in PyTorch
+        assert math.isnan(x.grad)
+        y = Value(0.0)
+        y.sqrt().relu().backward()  # relu'(0) = 0 sends a zero gradient into sqrt
+        assert math.isnan(y.grad)
+
+    def test_a_zero_gradient_still_resets_the_node(self) -> None:
+        x = Value(-1.0)
+        h = x * 2.0
+        (h * 3.0).backward()
+        assert h.grad == 3.0
+        h.relu().backward()  # relu'(-2) = 0: h is reached with gradient 0 and must show it
+        assert h.grad == 0.0
+        assert x.grad == 6.0
+
+    @given(expressions(ops=["relu", "abs", "mul", "add", "sub", "dot", "sum", "tanh", "sqrt"], size=(1, 10)))
+    def test_backward_equals_the_plain_chain_rule_bit_for_bit(self, expression: Expression) -> None:
+        leaves = [Value(x) for x in expression.point]
+        out = expression.evaluate(*leaves)
+        if not isinstance(out, Value):
+            return
+        expected = plain_backward(out)
+        out.backward()
+        for node in [*leaves, *topological_order(out)]:
+            assert repr(node.grad) == repr(expected.get(node, 0.0)), str(expression)  # repr tells -0.0 and nan
+
+    def test_a_relu_network_where_most_gradients_are_zero(self) -> None:
+        rng = random.Random(3)
+        layers = [
+            ([[Value(rng.uniform(-1, 1)) for _ in range(nin)] for _ in range(nout)], [Value(0.0) for _ in range(nout)])
+            for nin, nout in ((2, 16), (16, 16), (16, 1))
+        ]
+        parameters = [w for weights, _ in layers for row in weights for w in row] + [b for _, bs in layers for b in bs]
+
+        def hinge(point: list[float], label: float) -> Value:
+            h: list[Any] = point
+            for weights, biases in layers:
+                h = [z.relu() for z in autograd.linear(weights, h, biases)]
+            return (1 - label * h[0]).relu()
+
+        loss = autograd.sum_values([hinge([0.1 * i - 2.0, 0.07 * i - 1.0], (-1) ** i) for i in range(40)])
+        order = topological_order(loss)
+        expected = plain_backward(loss)
+        loss.backward()
+        assert sum(1 for node in order if expected.get(node, 0.0) == 0.0) > len(order) // 4  # the case it is for
+        assert [repr(p.grad) for p in parameters] == [repr(expected.get(p, 0.0)) for p in parameters]
+        assert [node.grad for node in order] == [expected.get(node, 0.0) for node in order]
+
+
+def plain_backward(out: Value) -> dict[Value, float]:
+    """The chain rule with no shortcut: every node, every edge, into a dictionary."""
+    grads = {out: 1.0}
+    for node in reversed(topological_order(out)):
+        g = grads.get(node, 0.0)
+        for parent, local in zip(node.parents, node.local_grads):
+            grads[parent] = grads.get(parent, 0.0) + local * g
+    return grads
 
 
 class TestTopologicalOrder:

@@ -64,6 +64,30 @@ class TestFusedAndElementwise:
             b.backward()
             assert [p.grad for p in fused.parameters()] == [p.grad for p in plain.parameters()]
 
+    def test_a_layer_builds_the_nodes_its_neurons_would(self) -> None:
+        # a fused layer builds its weighted sums together (autograd.linear); each must equal the neuron's own
+        layer = Layer(3, 4, activation="tanh", seed=2)
+        x = [Value(0.5), -1.25, Value(2.0)]
+        together, apart = layer(x), [n(x) for n in layer.neurons]
+        for a, b in zip(together, apart):
+            assert (a.op, a.data, a.local_grads) == (b.op, b.data, b.local_grads)
+            (za,), (zb,) = a.parents, b.parents
+            assert za.op == zb.op == "dot"
+            assert za.data == zb.data
+            assert za.operands == zb.operands
+            assert za.local_grads == zb.local_grads
+
+    def test_a_layer_follows_each_neurons_own_settings(self) -> None:
+        layer = Layer(2, 3, seed=4)
+        layer.neurons[1].activation = "sigmoid"
+        x = [0.3, -0.8]
+        assert [v.op for v in layer(x)] == ["relu", "sigmoid", "relu"]
+        layer.neurons[2].fused = False
+        outputs = layer(x)
+        assert [v.op for v in outputs] == ["relu", "sigmoid", "relu"]
+        assert outputs[2].parents[0].op == "+"  # the elementwise graph of the unfused neuron
+        assert [v.data for v in outputs] == [n(x).data for n in layer.neurons]
+
     def test_graph_shapes_differ(self) -> None:
         n_fused, n_plain = Neuron(3, "linear", seed=1), Neuron(3, "linear", fused=False, seed=1)
         assert n_fused([1.0, 2.0, 3.0]).op == "dot"
@@ -100,6 +124,10 @@ class TestInitialisation:
             MLP(2, [1], seed="x")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
             MLP(2, [1], seed=0)([1.0, 2.0, 3.0])
+        with pytest.raises(ValueError, match="this layer takes 3 inputs, got 2"):
+            Layer(3, 2, seed=0)([1.0, 2.0])
+        with pytest.raises(ValueError, match="this neuron takes 3 inputs, got 2"):
+            Neuron(3, seed=0)([1.0, 2.0])
 
 
 def test_repr_is_readable() -> None:
