@@ -3,6 +3,8 @@
 The training step is the one in micrograd's demo notebook: 100 points,
 ``MLP(2, [16, 16, 1])`` from micrograd's own `nn` module, hinge loss plus a
 1e-4 L2 penalty, SGD with the learning rate decaying from 1.0 to 0.1.
+`MicrogradRustDemo` runs the same step on micrograd-rust, as far as its API
+allows.
 """
 
 from __future__ import annotations
@@ -56,6 +58,55 @@ class MoonsDemo:
         for p in self.model.parameters():
             p.data -= learning_rate * p.grad
         return total_loss.data, accuracy
+
+    def parameters(self) -> list[float]:
+        return [p.data for p in self.model.parameters()]
+
+
+def micrograd_initial_parameters(seed: int = 1337) -> list[float]:
+    """micrograd's MLP(2, [16, 16, 1]) parameters after random.seed(seed), in its order: weights, then bias 0."""
+    random.seed(seed)
+    parameters: list[float] = []
+    for nin, nout in ((2, 16), (16, 16), (16, 1)):
+        for _ in range(nout):
+            parameters += [random.uniform(-1, 1) for _ in range(nin)] + [0.0]
+    return parameters
+
+
+class MicrogradRustDemo:
+    """The demo's step on micrograd-rust (module ``micrograd_rust``), from micrograd's initial parameters.
+
+    Its API differs from micrograd's, so the step is written for it: its MLP
+    uses tanh in every layer (micrograd: ReLU hidden layers, a linear output),
+    calling it returns a list, its Values take plain numbers only on the left
+    (``2 * v``, not ``v * 2``) and have no ``relu``. With a tanh output,
+    ``1 - label * score`` lies in (0, 2), where the hinge's relu is the
+    identity, so it is left out. The network is not micrograd's, so its
+    parameters after the steps are not comparable; the graph per step is of
+    the same size (one tanh node where micrograd has a relu).
+    """
+
+    def __init__(self, seed: int = 1337) -> None:
+        import micrograd_rust
+
+        self.value_class = micrograd_rust.Value
+        self.model = micrograd_rust.MLP(2, [16, 16, 1])
+        for p, data in zip(self.model.parameters(), micrograd_initial_parameters(seed), strict=True):
+            p.data = data
+        self.points, self.labels = make_moons(seed=seed)
+
+    def step(self, k: int, total_steps: int = 100) -> float:
+        value = self.value_class
+        scores = [self.model([value(a), value(b)])[0] for a, b in self.points]
+        losses = [1 + -yi * score for yi, score in zip(self.labels, scores)]
+        parameters = self.model.parameters()
+        total_loss = (1.0 / len(losses)) * sum(losses) + 1e-4 * sum(p * p for p in parameters)
+        self.model.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k / total_steps
+        for p in parameters:
+            p.data -= learning_rate * p.grad
+        return float(total_loss.data)
 
     def parameters(self) -> list[float]:
         return [p.data for p in self.model.parameters()]

@@ -1,21 +1,28 @@
-"""One step of micrograd's moons demo: chainrule's nn against micrograd's nn and PyTorch.
+"""One step of micrograd's moons demo: chainrule's nn against micrograd's nn, micrograd-rust and PyTorch.
 
-Every implementation trains the same model from the same initial weights
-(micrograd's: ``random.seed(1337)`` then ``MLP(2, [16, 16, 1])``) on the same
-100 points, with the demo's loss (hinge plus 1e-4 L2) and schedule (SGD, 1.0
-decaying to 0.1). Each runs in its own process, alternating; the table shows
-the median step time and the largest relative difference of the parameters
-from micrograd's after the steps.
+Every implementation trains from the same initial weights (micrograd's:
+``random.seed(1337)`` then ``MLP(2, [16, 16, 1])``) on the same 100 points,
+with the demo's loss (hinge plus 1e-4 L2) and schedule (SGD, 1.0 decaying to
+0.1). Each runs in its own process, alternating; the table shows the median
+step time and the largest relative difference of the parameters from
+micrograd's after the steps.
 
 - micrograd: micrograd==0.1.0 with its own nn.MLP.
 - chainrule: nn.MLP (fused dot products), nn.losses, nn.optim, pure Python,
   in the demo's loop: every step wraps the points in Values, as the demo does.
+- micrograd-rust: micrograd-rust 0.1.0, a Rust port (module ``micrograd_rust``),
+  if it is installed. Its MLP is tanh throughout, so it trains another network
+  of the same size; `moons_demo.MicrogradRustDemo` says how its step differs.
 - PyTorch: float64 tensors, the whole batch at once (if torch is installed).
 
-micrograd-rust, a Rust-backed peer, is not measured: its only release (0.1.0)
-is a source distribution, and building it needs the pyo3 crate from the Rust
-crate registry, which this machine cannot reach (a Rust toolchain alone is not
-enough).
+micrograd-rust has no wheel for Linux, and its source distribution asks for
+pyo3 0.23, a Rust crate this machine cannot download. It was measured here
+built from that source distribution against Debian's packaged crates (pyo3
+0.22 and its dependencies from Debian trixie: the `librust-*-dev` packages,
+unpacked into a cargo directory source), with one change: the pyo3
+requirement in Cargo.toml, from "0.23" to "0.22". No Rust code changes;
+``maturin build --release --offline`` then builds a wheel to pip-install into
+the same environment.
 
     python benchmarks/nn_speed.py [--runs 5] [--steps 8]
 """
@@ -23,6 +30,7 @@ enough).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import random
 import sys
@@ -33,7 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import alternate, median, relative_difference, table
-from moons_demo import MoonsDemo, make_moons
+from moons_demo import MicrogradRustDemo, MoonsDemo, make_moons, micrograd_initial_parameters
 
 SEED = 1337
 ALPHA = 1e-4
@@ -41,21 +49,21 @@ TARGET = 40.0
 """The speed-up over micrograd that chainrule's nn aims for."""
 
 
-def micrograd_initial_weights() -> list[float]:
-    """micrograd's MLP(2, [16, 16, 1]) weights after random.seed(1337), in its parameter order."""
-    random.seed(SEED)
-    weights = []
-    for nin, nout in ((2, 16), (16, 16), (16, 1)):
-        for _ in range(nout):
-            weights += [random.uniform(-1, 1) for _ in range(nin)] + [0.0]
-    return weights
-
-
 def run_micrograd(steps: int) -> tuple[list[float], list[float]]:
     import micrograd.engine
     import micrograd.nn
 
     demo = MoonsDemo(micrograd.engine.Value, micrograd.nn.MLP, seed=SEED)
+    seconds = []
+    for k in range(steps):
+        start = time.perf_counter()
+        demo.step(k)
+        seconds.append(time.perf_counter() - start)
+    return seconds, demo.parameters()
+
+
+def run_micrograd_rust(steps: int) -> tuple[list[float], list[float]]:
+    demo = MicrogradRustDemo(seed=SEED)
     seconds = []
     for k in range(steps):
         start = time.perf_counter()
@@ -91,7 +99,7 @@ def run_torch(steps: int) -> tuple[list[float], list[float]]:
 
     torch.set_num_threads(1)
     points, labels = make_moons(seed=SEED)
-    weights = micrograd_initial_weights()
+    weights = micrograd_initial_parameters(SEED)
     layers = []
     position = 0
     for nin, nout in ((2, 16), (16, 16), (16, 1)):
@@ -130,7 +138,14 @@ def run_torch(steps: int) -> tuple[list[float], list[float]]:
     return seconds, flat
 
 
-RUNNERS = {"micrograd": run_micrograd, "chainrule": run_chainrule, "pytorch": run_torch}
+RUNNERS = {
+    "micrograd": run_micrograd,
+    "chainrule": run_chainrule,
+    "micrograd-rust": run_micrograd_rust,
+    "pytorch": run_torch,
+}
+COMPARABLE = ("micrograd", "chainrule", "pytorch")
+"""The implementations that train micrograd's very network, whose parameters must match micrograd's."""
 
 
 def main() -> None:
@@ -144,20 +159,22 @@ def main() -> None:
         print(json.dumps({"seconds": seconds, "parameters": parameters}))
         return
     names = ["micrograd", "chainrule"]
-    try:
-        import torch  # noqa: F401
-
-        names.append("pytorch")
-    except ImportError:
-        print("(PyTorch is not installed: its row is left out)", file=sys.stderr)
+    for name, module in (("micrograd-rust", "micrograd_rust"), ("pytorch", "torch")):
+        if importlib.util.find_spec(module) is None:
+            print(f"({module} is not installed: the {name} row is left out)", file=sys.stderr)
+        else:
+            names.append(name)
     script = str(Path(__file__).resolve())
     results = alternate({n: [script, "--worker", n, "--steps", str(args.steps)] for n in names}, args.runs)
     step = {name: median([median(r["seconds"]) for r in runs]) for name, runs in results.items()}
     reference: Any = results["micrograd"][0]["parameters"]
     rows = [["implementation", "median step (ms)", "speed-up vs micrograd", "max rel. parameter diff"]]
     for name in names:
-        drift = max(relative_difference(r["parameters"], reference) for r in results[name])
-        rows.append([name, f"{step[name] * 1e3:.2f}", f"{step['micrograd'] / step[name]:.1f}x", f"{drift:.1e}"])
+        if name in COMPARABLE:
+            drift = f"{max(relative_difference(r['parameters'], reference) for r in results[name]):.1e}"
+        else:
+            drift = "n/a: another network"
+        rows.append([name, f"{step[name] * 1e3:.2f}", f"{step['micrograd'] / step[name]:.1f}x", drift])
     print(f"micrograd's moons demo, one training step, median of {args.runs} processes x {args.steps} steps")
     print(table(rows))
     ratio = step["micrograd"] / step["chainrule"]
