@@ -316,9 +316,14 @@ class Value:
         reverse topological order. Leaves (Values you created) accumulate, as in
         PyTorch: call `zero_grad` on them, or set ``.grad = 0.0``, between
         steps. Every other node's gradient is recomputed from zero, so after a
-        call each node shows the gradient of this call. A node whose gradient
-        is zero passes nothing on (a ReLU that is off, a hinge whose margin is
-        met), which gives the same gradients, to the last bit, in less time.
+        call each node shows the gradient of this call.
+
+        A node whose gradient is zero (behind a ReLU that is off, or a hinge
+        whose margin is met) passes nothing on, unless one of its local
+        derivatives is infinite or nan: 0 * inf is nan, and it arrives. The
+        gradients are those of adding every zero, to the last bit, with one
+        exception: a leaf gradient you set to -0.0 (or to a non-float) before
+        the call keeps what you set, where adding +0.0 would make it +0.0.
         """
         order = topological_order(self)
         for node in order:
@@ -523,24 +528,24 @@ def _weighted_sums(rows: Sequence[Sequence[Any]], inputs: Sequence[Any], biases:
     speed, the hot path of every neuron: the same left-to-right sum, and the
     same local derivatives (each weight's is its input, each input's its
     weight, the bias's 1). The tests check that both build identical nodes.
-    Rows with constants or foreign operands take the generic path.
+    Rows with constants, and other operand types, take the generic path.
     """
     xs = tuple(inputs)
     n = len(xs)
-    if countOf(map(type, xs), Value) == n:  # checked at C speed, as in _nary
+    if n and countOf(map(type, xs), Value) == n:  # checked at C speed, as in _nary
         x_datas = [x.data for x in xs]
-    elif set(map(type, xs)) <= _VALUE_OR_FLOAT:
+    elif n and set(map(type, xs)) <= _VALUE_OR_FLOAT:
         x_datas = [x if type(x) is float else x.data for x in xs]
     else:
         return [_nary(weighted_sum, (*row, *xs, bias)) for row, bias in zip(rows, biases)]
     m = 2 * n
     nodes = []
     for row, bias in zip(rows, biases):
-        if type(bias) is not Value or countOf(map(type, row), Value) != n:
+        if countOf(map(type, row), Value) != n or type(bias) not in _VALUE_OR_FLOAT:
             nodes.append(_nary(weighted_sum, (*row, *xs, bias)))
             continue
         w_datas = [w.data for w in row]
-        out = bias.data
+        out = bias if type(bias) is float else bias.data
         for w, x in zip(w_datas, x_datas):
             out += w * x
         if not _recording:

@@ -80,10 +80,11 @@ class MicrogradRustDemo:
     uses tanh in every layer (micrograd: ReLU hidden layers, a linear output),
     calling it returns a list, its Values take plain numbers only on the left
     (``2 * v``, not ``v * 2``) and have no ``relu``. With a tanh output,
-    ``1 - label * score`` lies in (0, 2), where the hinge's relu is the
-    identity, so it is left out. The network is not micrograd's, so its
-    parameters after the steps are not comparable; the graph per step is of
-    the same size (one tanh node where micrograd has a relu).
+    ``1 - label * score`` lies in (0, 2) unless tanh saturates to exactly 1,
+    and there the hinge's relu is the identity, so it is left out. The network
+    is not micrograd's; it is chainrule's ``MLP(2, [16, 16, 1],
+    activation="tanh", output_activation="tanh")``, whose parameters after the
+    steps must match.
     """
 
     def __init__(self, seed: int = 1337) -> None:

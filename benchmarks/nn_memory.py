@@ -122,6 +122,8 @@ def main() -> None:
     parser.add_argument("--rss-steps", type=int, default=60, help="steps of each side-by-side run (default 60)")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.steps < 2 or args.rss_steps < 2:
+        parser.error("--steps and --rss-steps must be at least 2: growth is measured over the second half")
     if args.worker:
         rss_worker(args.worker, args.rss_steps)
         return

@@ -177,14 +177,16 @@ class Layer(Module):
 
     def __call__(self, x: Input) -> list[Value]:
         neurons = self.neurons
-        if not all(n.fused for n in neurons):
-            return [n(x) for n in neurons]
-        nin = len(neurons[0].w)
-        if len(x) != nin:
-            raise ValueError(f"this layer takes {nin} inputs, got {len(x)}")
-        # the neurons' weighted sums, built together: the same nodes as each neuron's own `dot`
-        sums = autograd.linear([n.w for n in neurons], x, [n.b for n in neurons])
-        return [n._act(z) for n, z in zip(neurons, sums)]
+        # Plain fused neurons have their weighted sums built together, reading the inputs once:
+        # the same nodes as each neuron's own `dot`. Anything else is called neuron by neuron.
+        if neurons and all(type(n) is Neuron and n.fused for n in neurons):
+            try:
+                sums = autograd.linear([n.w for n in neurons], x, [n.b for n in neurons])
+            except ValueError:
+                pass  # a neuron that does not fit the inputs: its own call below says which and why
+            else:
+                return [n._act(z) for n, z in zip(neurons, sums)]
+        return [n(x) for n in neurons]
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         for i, neuron in enumerate(self.neurons):

@@ -109,6 +109,13 @@ class TestZeroGradientsAreNotPassedOn:
         assert h.grad == 0.0
         assert x.grad == 6.0
 
+    def test_a_leaf_gradient_set_to_minus_zero_keeps_its_sign(self) -> None:
+        # the documented exception: adding +0.0 would turn -0.0 into +0.0, and skipping does not add
+        x = Value(-1.0)
+        x.grad = -0.0
+        (x * 2.0).relu().backward()
+        assert math.copysign(1.0, x.grad) == -1.0
+
     @given(expressions(ops=["relu", "abs", "mul", "add", "sub", "dot", "sum", "tanh", "sqrt"], size=(1, 10)))
     def test_backward_equals_the_plain_chain_rule_bit_for_bit(self, expression: Expression) -> None:
         leaves = [Value(x) for x in expression.point]

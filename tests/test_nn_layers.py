@@ -88,6 +88,20 @@ class TestFusedAndElementwise:
         assert outputs[2].parents[0].op == "+"  # the elementwise graph of the unfused neuron
         assert [v.data for v in outputs] == [n(x).data for n in layer.neurons]
 
+    def test_a_layer_calls_neurons_it_cannot_build_together(self) -> None:
+        class Halved(Neuron):
+            def __call__(self, x: list[Value | float]) -> Value:
+                return super().__call__(x) * 0.5
+
+        layer = Layer(2, 2, activation="linear", seed=0)
+        layer.neurons[1].w.append(Value(0.5))  # one neuron now takes 3 inputs: its own message says so
+        with pytest.raises(ValueError, match="this neuron takes 3 inputs, got 2"):
+            layer([1.0, 2.0])
+        layer.neurons[1] = Halved(2, "linear", seed=1)
+        assert [v.op for v in layer([1.0, 2.0])] == ["dot", "*"]
+        layer.neurons = []
+        assert layer([1.0, 2.0]) == []
+
     def test_graph_shapes_differ(self) -> None:
         n_fused, n_plain = Neuron(3, "linear", seed=1), Neuron(3, "linear", fused=False, seed=1)
         assert n_fused([1.0, 2.0, 3.0]).op == "dot"
@@ -124,7 +138,7 @@ class TestInitialisation:
             MLP(2, [1], seed="x")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
             MLP(2, [1], seed=0)([1.0, 2.0, 3.0])
-        with pytest.raises(ValueError, match="this layer takes 3 inputs, got 2"):
+        with pytest.raises(ValueError, match="this neuron takes 3 inputs, got 2"):
             Layer(3, 2, seed=0)([1.0, 2.0])
         with pytest.raises(ValueError, match="this neuron takes 3 inputs, got 2"):
             Neuron(3, seed=0)([1.0, 2.0])
