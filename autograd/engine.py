@@ -15,7 +15,7 @@ output, reference counting frees it at once.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from math import isfinite
 from operator import countOf
@@ -494,8 +494,13 @@ def dot(weights: Sequence[Value | Number], inputs: Sequence[Value | Number], bia
         >>> z.data, w[0].grad, b.grad
         (2.5, 3.0, 1.0)
     """
-    if len(weights) != len(inputs):
-        raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs")
+    try:
+        nw, nx = len(weights), len(inputs)
+    except TypeError:
+        _refuse_non_sequences("dot", {"weights": weights, "inputs": inputs})
+        raise
+    if nw != nx:
+        raise ValueError(f"dot: {nw} weights but {nx} inputs")
     return _weighted_sums((weights,), inputs, (bias,))[0]
 
 
@@ -513,12 +518,27 @@ def linear(
         >>> [z.data for z in zs], [z.op for z in zs]
         ([11.0, 0.0], ['dot', 'dot'])
     """
-    if len(weights) != len(biases):
-        raise ValueError(f"linear: {len(weights)} rows of weights but {len(biases)} biases")
-    for i, row in enumerate(weights):
-        if len(row) != len(inputs):
-            raise ValueError(f"linear: row {i} has {len(row)} weights but there are {len(inputs)} inputs")
+    try:
+        rows, nb, nx = len(weights), len(biases), len(inputs)
+        widths = [len(row) for row in weights]
+    except TypeError:
+        named = {"weights": weights, "biases": biases, "inputs": inputs}
+        _refuse_non_sequences("linear", named)
+        _refuse_non_sequences("linear", {f"row {i} of the weights": row for i, row in enumerate(weights)})
+        raise
+    if rows != nb:
+        raise ValueError(f"linear: {rows} rows of weights but {nb} biases")
+    for i, nw in enumerate(widths):
+        if nw != nx:
+            raise ValueError(f"linear: row {i} has {nw} weights but there are {nx} inputs")
     return _weighted_sums(weights, inputs, biases)
+
+
+def _refuse_non_sequences(op_name: str, named: Mapping[str, object]) -> None:
+    """Raise a TypeError naming the first argument that has no length (called once len() has failed)."""
+    for what, items in named.items():
+        if not hasattr(items, "__len__"):
+            raise TypeError(f"{op_name}: {what} must be a list or tuple, not {type(items).__name__}")
 
 
 def _weighted_sums(rows: Sequence[Sequence[Any]], inputs: Sequence[Any], biases: Sequence[Any]) -> list[Value]:

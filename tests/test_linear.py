@@ -110,6 +110,22 @@ class TestErrors:
         with pytest.raises(ValueError, match="dot: 1 weights but 2 inputs"):
             autograd.dot([Value(1.0)], x)
 
+    def test_arguments_that_are_not_sequences_are_named(self) -> None:
+        w = Value(1.0)
+        with pytest.raises(TypeError, match="linear: inputs must be a list or tuple, not int"):
+            linear([[w]], 5, [0.0])  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="linear: biases must be a list or tuple, not float"):
+            linear([[w]], [1.0], 0.0)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="linear: row 0 of the weights must be a list or tuple, not Value"):
+            linear([w], [1.0], [0.0])  # type: ignore[list-item]  # one neuron's weights, not rows of them
+        with pytest.raises(TypeError, match="dot: weights must be a list or tuple, not Value"):
+            autograd.dot(w, [1.0])  # type: ignore[arg-type]
+
+    def test_empty_layers_and_empty_rows(self) -> None:
+        assert linear([], [Value(1.0)], []) == []
+        (z,) = linear([[]], [], [Value(0.5)])
+        assert (z.op, z.data, z.operands) == ("dot", 0.5, (z.operands[0],))
+
     def test_other_operand_types_are_named(self) -> None:
         with pytest.raises(TypeError, match="'dot' takes Values or real numbers, not str"):
             linear([[Value(1.0)]], ["a"], [0.0])  # type: ignore[list-item]
