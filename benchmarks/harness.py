@@ -9,6 +9,7 @@ the default garbage-collector settings.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import statistics
 import subprocess
@@ -35,6 +36,17 @@ def alternate(workers: Mapping[str, Sequence[str]], runs: int) -> dict[str, list
             results[name].append(run_worker(workers[name]))
             print(f"  round {round_ + 1}/{runs}: {name} done", file=sys.stderr)
     return results
+
+
+def installed(modules: Mapping[str, str]) -> list[str]:
+    """The names whose module can be imported, in order; says on stderr which rows are left out and why."""
+    names = []
+    for name, module in modules.items():
+        if importlib.util.find_spec(module) is None:
+            print(f"({module} is not installed: the {name} row is left out)", file=sys.stderr)
+        else:
+            names.append(name)
+    return names
 
 
 def median(values: Sequence[float]) -> float:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import json
 import os
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import run_worker, table
+from harness import installed, run_worker, table
 from moons_demo import MicrogradRustDemo, MoonsDemo
 
 MiB = 1024 * 1024
@@ -132,10 +131,7 @@ def main() -> None:
     rows = [["implementation", "resident after step 1 (MiB)", f"after step {args.rss_steps} (MiB)", "growth per step"]]
     script = str(Path(__file__).resolve())
     half = args.rss_steps // 2
-    for name, module in MODULES.items():
-        if importlib.util.find_spec(module) is None:
-            print(f"({module} is not installed: the {name} row is left out)", file=sys.stderr)
-            continue
+    for name in installed(MODULES):
         resident = run_worker([script, "--worker", name, "--rss-steps", str(args.rss_steps)])["resident"]
         growth = (resident[-1] - resident[half - 1]) / (len(resident) - half)
         rows.append([name, f"{resident[0] / MiB:.1f}", f"{resident[-1] / MiB:.1f}", f"{growth / MiB:+.2f} MiB"])

@@ -33,7 +33,6 @@ the same environment.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import random
 import sys
@@ -43,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import alternate, median, relative_difference, table
+from harness import alternate, installed, median, relative_difference, table
 from moons_demo import MicrogradRustDemo, MoonsDemo, make_moons, micrograd_initial_parameters
 
 SEED = 1337
@@ -172,12 +171,7 @@ def main() -> None:
         seconds, parameters = RUNNERS[args.worker](args.steps)
         print(json.dumps({"seconds": seconds, "parameters": parameters}))
         return
-    names = ["micrograd", "chainrule"]
-    for name, module in (("pytorch", "torch"), ("micrograd-rust", "micrograd_rust")):
-        if importlib.util.find_spec(module) is None:
-            print(f"({module} is not installed: the {name} row is left out)", file=sys.stderr)
-        else:
-            names.append(name)
+    names = ["micrograd", "chainrule", *installed({"pytorch": "torch", "micrograd-rust": "micrograd_rust"})]
     if "micrograd-rust" in names:
         names.append("chainrule, tanh")
     script = str(Path(__file__).resolve())
