@@ -2,8 +2,14 @@
 
 Build expressions from `Value` objects, call `backward()` on the result, and
 read each input's ``.grad``; or ask `grad` for derivatives as return values,
-of any order. Derivative rules live in `autograd.rules`, one per primitive;
+of any order. Every operation is one row of the table in `autograd.rules`;
 define your own with `Primitive`.
+
+The reading path: `autograd.rules` (the table), `autograd.engine` (the node,
+how it records, backward), `autograd.fused` (the fast paths).
+
+Drawing needs graphviz, which is imported when `draw_dot` or `save_graph` is
+first used, not by ``import autograd``.
 
 Example:
     >>> from autograd import Value
@@ -14,25 +20,30 @@ Example:
     0.54212
 """
 
-from autograd.draw import draw_dot, save_graph
-from autograd.engine import (
-    Primitive,
-    Value,
-    data_of,
-    dot,
-    enable_grad,
-    is_grad_enabled,
-    linear,
-    no_grad,
-    sum_values,
-    topological_order,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from autograd import rules as _rules
+from autograd.engine import Value, backpropagate, enable_grad, is_grad_enabled, no_grad, topological_order
 from autograd.forward import Dual, jvp
 from autograd.functional import grad
+from autograd.fused import dot, linear
+from autograd.fused import sum as sum
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from autograd.rules import absolute, cos, exp, log, relu, sigmoid, sin, sqrt, tanh
+from autograd.primitive import Primitive, data_of
+
+# Every function of the rule table under its name: autograd.exp, autograd.tanh, autograd.abs, ...
+# (the fused sum and dot above are the functions a user calls for those two).
+_FUNCTIONS = {p.name: p for p in _rules.PRIMITIVES.values() if p.operator is None and p.arity == 1}
+globals().update(_FUNCTIONS)
+
+if TYPE_CHECKING:
+    from autograd.draw import draw_dot, save_graph
 
 __version__ = "0.1.0"
+__distribution__ = "chainrule"
+"""The distribution this package belongs to: `nn` checks it, to refuse another project's `autograd`."""
 
 __all__ = [
     "Dual",
@@ -40,27 +51,28 @@ __all__ = [
     "Primitive",
     "Value",
     "__version__",
-    "absolute",
-    "cos",
+    "backpropagate",
     "data_of",
     "dot",
     "draw_dot",
     "enable_grad",
-    "exp",
     "grad",
     "gradcheck",
     "gradgradcheck",
     "is_grad_enabled",
     "jvp",
     "linear",
-    "log",
     "no_grad",
-    "relu",
     "save_graph",
-    "sigmoid",
-    "sin",
-    "sqrt",
-    "sum_values",
-    "tanh",
     "topological_order",
+    *sorted(set(_FUNCTIONS) - {"abs"}),  # abs and sum stay out: a star import must not replace Python's own
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import drawing (and graphviz with it) when `draw_dot` or `save_graph` is first asked for."""
+    if name in ("draw_dot", "save_graph"):
+        from autograd import draw
+
+        return getattr(draw, name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -5,9 +5,11 @@ anything is evaluated; it is then evaluated on Values by walking the checked
 tree with an explicit stack. User text is never given to `eval` or `exec`.
 
 The language: numbers, the variables given on the command line, ``+ - * / **``,
-unary minus and plus, parentheses, and the functions exp, log, sqrt, tanh,
-sigmoid, relu, sin, cos and abs (one argument each). Numbers are constants, as
-in the engine: only the variables are Values, so only they have gradients.
+unary minus and plus, parentheses, and the functions of the rule table: exp,
+log, sqrt, tanh, sigmoid, relu, sin, cos and abs take one argument; sum takes a
+list, ``sum([a, b, c])``, and dot two lists and a bias, ``dot([w1, w2], [x1,
+x2], b)``, as in Python. Numbers are constants, as in the engine: only the
+variables are Values, so only they have gradients.
 
 Limits, so that no input can hang or crash the program: at most `MAX_LENGTH`
 characters, at most `MAX_DEPTH` levels of nesting (every operator, call and
@@ -38,11 +40,13 @@ import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from autograd import rules
+import autograd
 from autograd.draw import DEFAULT_MAX_NODES, FILE_FORMATS, save_graph
 from autograd.engine import Value
 from autograd.functional import grad
+from autograd.rules import PRIMITIVES
 
 __all__ = [
     "MAX_DEPTH",
@@ -65,30 +69,25 @@ MAX_EXPONENT = 1_000.0
 
 Operand = Value | float
 
-# The engine's primitives: on numbers they return numbers (constants fold, with the engine's
-# domain checks and messages), on Values they record a node.
-FUNCTIONS: dict[str, Callable[[Operand], Operand]] = {
-    "exp": rules.exp,
-    "log": rules.log,
-    "sqrt": rules.sqrt,
-    "tanh": rules.tanh,
-    "sigmoid": rules.sigmoid,
-    "relu": rules.relu,
-    "sin": rules.sin,
-    "cos": rules.cos,
-    "abs": rules.absolute,
+# The language comes from the rule table: every primitive with a Python operator is that
+# operator, every other primitive is a function of the same name (as exported by `autograd`).
+# On numbers they return numbers (constants fold, with the engine's domain checks and
+# messages); on Values they record a node. `a - b` records a + (-b), as the engine does.
+_PYTHON_OPERATORS: dict[str, type[ast.operator]] = {"+": ast.Add, "*": ast.Mult, "/": ast.Div, "**": ast.Pow}
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    p.name: getattr(autograd, p.name) for p in PRIMITIVES.values() if p.operator is None
 }
+"""The functions by name; those of any arity take lists, as in Python: ``sum([a, b])``, ``dot([w], [x], b)``."""
 BINARY: dict[type[ast.operator], Callable[[Operand, Operand], Operand]] = {
-    ast.Add: rules.add,
-    ast.Sub: lambda a, b: rules.add(a, rules.neg(b)),  # as the engine records a - b
-    ast.Mult: rules.mul,
-    ast.Div: rules.div,
-    ast.Pow: rules.power,
+    _PYTHON_OPERATORS[p.operator]: p for p in PRIMITIVES.values() if p.operator in _PYTHON_OPERATORS
 }
 UNARY: dict[type[ast.unaryop], Callable[[Operand], Operand]] = {
-    ast.USub: rules.neg,
+    ast.USub: next(p for p in PRIMITIVES.values() if p.operator == "-"),
     ast.UAdd: lambda a: a,
 }
+BINARY[ast.Sub] = lambda a, b: BINARY[ast.Add](a, UNARY[ast.USub](b))
+_LIST_FUNCTIONS = frozenset(p.name for p in PRIMITIVES.values() if p.operator is None and p.arity != 1)
 
 EXAMPLES = f"""\
 examples:
@@ -98,7 +97,8 @@ examples:
   python -m autograd "-x**2" x=3
 
 The expression may use numbers, the variables given as name=value, + - * / **,
-unary minus and plus, parentheses, and exp log sqrt tanh sigmoid relu sin cos abs.
+unary minus and plus, parentheses, and the functions {" ".join(FUNCTIONS)}
+(sum and dot take lists, as in Python: "sum([a, b, c])", "dot([w1, w2], [x1, x2], b)").
 Limits: {MAX_LENGTH:,} characters, {MAX_DEPTH} levels of nesting, constant exponents
 up to {MAX_EXPONENT:g}; variable values must be finite numbers.
 The drawing's format follows the file suffix: {" ".join(FILE_FORMATS)}
@@ -196,9 +196,21 @@ def _check(root: ast.expr) -> None:
                 raise ExpressionError(
                     f"calling {_source(node.func)!r} is not allowed; the functions are {', '.join(FUNCTIONS)}"
                 )
-            if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+            plain = not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args)
+            if name not in _LIST_FUNCTIONS and not (
+                plain and len(node.args) == 1 and not isinstance(node.args[0], ast.List)
+            ):
                 raise ExpressionError(f"{name}() takes exactly one argument")
-            children = [node.args[0]]
+            if not plain:
+                raise ExpressionError(f"{name}() takes its arguments in order, without names or *")
+            children = []
+            for argument in node.args:
+                if isinstance(argument, ast.List):  # a list is allowed here only, as a function's argument
+                    if any(isinstance(e, ast.Starred) for e in argument.elts):
+                        raise ExpressionError(f"{name}(): a list argument cannot use *")
+                    stack.extend((element, depth + 2) for element in argument.elts)
+                else:
+                    children.append(argument)
         else:
             raise ExpressionError(f"{_describe(node)} is not allowed in an expression")
         stack.extend((child, depth + 1) for child in children)
@@ -326,8 +338,20 @@ def evaluate(tree: ast.expr, variables: dict[str, Value]) -> Value | float:
         elif isinstance(node, ast.UnaryOp):
             results[id(node)] = UNARY[type(node.op)](results.pop(id(node.operand)))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            results[id(node)] = FUNCTIONS[node.func.id](results.pop(id(node.args[0])))
+            arguments = [
+                [results.pop(id(e)) for e in a.elts] if isinstance(a, ast.List) else results.pop(id(a))
+                for a in node.args
+            ]
+            results[id(node)] = _call(node.func.id, arguments)
     return results[id(tree)]
+
+
+def _call(name: str, arguments: list[Any]) -> Value | float:
+    """A function of the table on evaluated arguments; a wrong argument list is the user's error, said so."""
+    try:
+        return FUNCTIONS[name](*arguments)  # type: ignore[no-any-return]
+    except TypeError as error:
+        raise ExpressionError(f"{name}(): {error}") from None
 
 
 def _operands(node: ast.expr) -> list[ast.expr]:
@@ -336,7 +360,7 @@ def _operands(node: ast.expr) -> list[ast.expr]:
     if isinstance(node, ast.UnaryOp):
         return [node.operand]
     if isinstance(node, ast.Call):
-        return [node.args[0]]
+        return [e for a in node.args for e in (a.elts if isinstance(a, ast.List) else [a])]
     raise ExpressionError(f"{_describe(node)} is not allowed in an expression")
 
 

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
+from autograd import rules
 from autograd.engine import Value, topological_order
 from autograd.files import write_atomically
 from autograd.render import find_renderer
@@ -43,8 +43,6 @@ from autograd.render import find_renderer
 __all__ = ["DEFAULT_MAX_NODES", "Drawing", "draw_dot", "save_graph"]
 
 DEFAULT_MAX_NODES = 2000
-FUSED_OPS = frozenset({"sum", "dot"})
-OP_SYMBOLS = {"+": "+", "*": "×", "/": "÷", "**": "^", "neg": "−x", "sum": "Σ", "dot": "w·x+b"}
 
 FILE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
@@ -192,7 +190,7 @@ def draw_dot(
         raise ValueError(f"precision must be an int from 0 to 17, not {precision!r}")
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, not {max_nodes!r}")
-    values = _values_in_order(root)
+    values = topological_order(root, leaves=True)[::-1]  # the root first
     if len(values) > max_nodes:
         raise ValueError(
             f"the graph has {len(values)} Values, more than max_nodes={max_nodes}; "
@@ -249,23 +247,6 @@ def save_graph(root: Value | graphviz.Digraph, path: str | os.PathLike[str], **o
     return path
 
 
-def _values_in_order(root: Value) -> list[Value]:
-    """Every Value `root` depends on, root first, then depth-first in operand order."""
-    seen = {root}
-    order = [root]
-    stack: list[Iterator[Value]] = [iter(root.parents)]
-    while stack:
-        for parent in stack[-1]:
-            if parent not in seen:
-                seen.add(parent)
-                order.append(parent)
-                stack.append(iter(parent.parents))
-                break
-        else:
-            stack.pop()
-    return order
-
-
 Edge = tuple[str, str, dict[str, str]]
 
 
@@ -301,7 +282,7 @@ class _Painter:
             self.value_node(self.drawing, self.ids[value], value.label, value.data, value.grad, value)
         for value in self.values:
             if not value.is_leaf:
-                if value.op in FUSED_OPS and self.style.expand_fused and value.operands:
+                if value.primitive in (rules.sum_, rules.dot) and self.style.expand_fused and value.operands:
                     self.expanded(value)
                 else:
                     self.operation(value)
@@ -348,9 +329,8 @@ class _Painter:
 
     def operation(self, value: Value) -> None:
         op_id = self.fresh_id("op")
-        self.drawing.node(
-            op_id, label=OP_SYMBOLS.get(value.op, value.op), shape="circle" if len(value.op) <= 2 else "ellipse"
-        )
+        symbol = value.primitive.symbol if value.primitive is not None else value.op
+        self.drawing.node(op_id, label=symbol, shape="circle" if len(symbol) <= 2 else "ellipse")
         self.drawing.edge(op_id, self.ids[value])
         locals_ = iter(value.local_grads)
         for operand in value.operands:
@@ -386,10 +366,10 @@ class _Painter:
         edges: list[Edge] = []
         operands = value.operands
         summands: list[tuple[str, float]] = []
-        if value.op == "dot":
-            n = (len(operands) - 1) // 2
-            summands.append(self.summand(operands[-1]))
-            for weight, x in zip(operands[:n], operands[n : 2 * n]):
+        if value.primitive is rules.dot:
+            weights, inputs, bias = rules.split_dot(operands)
+            summands.append(self.summand(bias))
+            for weight, x in zip(weights, inputs):
                 product = self.fresh_id("op")
                 box.node(product, label="×", shape="circle")
                 self.source(weight, edges, product)

@@ -27,7 +27,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd import rules
-from autograd.engine import Primitive, Value
+from autograd.engine import Value
+from autograd.primitive import Primitive
 
 __all__ = ["Dual", "jvp"]
 
@@ -35,8 +36,9 @@ __all__ = ["Dual", "jvp"]
 class Dual:
     """A number with a tangent: ``Dual(x, x_dot)``.
 
-    Supports the operators and methods of `Value`, computed by the engine's
-    primitives. Comparisons compare the value.
+    Supports the operators and methods of `Value` (made from the rule table,
+    below the class), computed by the engine's primitives. Comparisons compare
+    the value.
     """
 
     __slots__ = ("primal", "tangent")
@@ -60,76 +62,32 @@ class Dual:
             if isinstance(operand, Dual):
                 primals.append(operand.primal)
                 tangents.append(operand.tangent)
-            elif isinstance(operand, numbers.Real) and not isinstance(operand, Value):
+            elif isinstance(operand, numbers.Real):
                 primals.append(float(operand))
                 tangents.append(None)  # a constant: no tangent
             else:
                 raise TypeError(f"{primitive.name!r} cannot mix Duals with {type(operand).__name__}")
         out = float(primitive.forward(*primals))
-        local_grads = primitive.derivatives(*primals, out)
-        if len(local_grads) != len(operands):
-            raise ValueError(
-                f"derivative rule of {primitive.name!r} returned {len(local_grads)} local derivatives "
-                f"for {len(operands)} operands"
-            )
+        local_grads = primitive.check_locals(primitive.derivatives(*primals, out), len(operands))
         # x_dot of the output: sum_i (d out / d x_i) x_i_dot, over the operands that are not constants
         tangent = 0.0
         for local, t in zip(local_grads, tangents):
             if t is not None:
-                if isinstance(local, Value) or not isinstance(local, numbers.Real):
-                    kind = type(local).__name__
-                    raise TypeError(f"derivatives of primitive {primitive.name!r} must return real numbers, got {kind}")
-                tangent += float(local) * t
+                tangent += local * t
         return Dual(out, tangent)
 
-    def _apply(self, primitive: Primitive, *operands: Any) -> Any:
-        for operand in operands:
-            if not isinstance(operand, (Dual, numbers.Real)) or isinstance(operand, Value):
-                return NotImplemented
-        return Dual.__apply_primitive__(primitive, operands)
-
-    def __add__(self, other: Any) -> Dual:
-        return self._apply(rules.add, self, other)  # type: ignore[no-any-return]
-
-    def __radd__(self, other: Any) -> Dual:
-        return self._apply(rules.add, other, self)  # type: ignore[no-any-return]
-
     def __sub__(self, other: Any) -> Dual:
-        if not isinstance(other, (Dual, numbers.Real)) or isinstance(other, Value):
+        if not isinstance(other, (Dual, numbers.Real)):
             return NotImplemented
-        return self + -other
+        return self + -other  # type: ignore[no-any-return, operator]
 
     def __rsub__(self, other: Any) -> Dual:
-        if not isinstance(other, numbers.Real) or isinstance(other, Value):
+        if not isinstance(other, numbers.Real):
             return NotImplemented
-        return -self + other
-
-    def __mul__(self, other: Any) -> Dual:
-        return self._apply(rules.mul, self, other)  # type: ignore[no-any-return]
-
-    def __rmul__(self, other: Any) -> Dual:
-        return self._apply(rules.mul, other, self)  # type: ignore[no-any-return]
-
-    def __truediv__(self, other: Any) -> Dual:
-        return self._apply(rules.div, self, other)  # type: ignore[no-any-return]
-
-    def __rtruediv__(self, other: Any) -> Dual:
-        return self._apply(rules.div, other, self)  # type: ignore[no-any-return]
-
-    def __pow__(self, other: Any) -> Dual:
-        return self._apply(rules.power, self, other)  # type: ignore[no-any-return]
-
-    def __rpow__(self, other: Any) -> Dual:
-        return self._apply(rules.power, other, self)  # type: ignore[no-any-return]
-
-    def __neg__(self) -> Dual:
-        return Dual.__apply_primitive__(rules.neg, (self,))
+        return -self + other  # type: ignore[no-any-return, operator]
 
     def __pos__(self) -> Dual:
         return self
-
-    def __abs__(self) -> Dual:
-        return Dual.__apply_primitive__(rules.absolute, (self,))
 
     def __lt__(self, other: Any) -> bool:
         return self.primal < _primal(other)
@@ -143,29 +101,33 @@ class Dual:
     def __ge__(self, other: Any) -> bool:
         return self.primal >= _primal(other)
 
-    def exp(self) -> Dual:
-        return Dual.__apply_primitive__(rules.exp, (self,))
 
-    def log(self) -> Dual:
-        return Dual.__apply_primitive__(rules.log, (self,))
+# Dual's operators and functions come from the table: every primitive with a Python operator, and
+# every unary function, as a method of the same name (abs as Python's abs()).
+_OPERATOR_METHODS = {"+": "__add__", "*": "__mul__", "/": "__truediv__", "**": "__pow__"}
+_BUILTIN_METHODS = {"abs": "__abs__"}
 
-    def sqrt(self) -> Dual:
-        return Dual.__apply_primitive__(rules.sqrt, (self,))
 
-    def tanh(self) -> Dual:
-        return Dual.__apply_primitive__(rules.tanh, (self,))
+def _method(primitive: Primitive, reflected: bool = False) -> Callable[..., Any]:
+    def method(self: Dual, *other: Any) -> Any:
+        if other and (not isinstance(other[0], (Dual, numbers.Real)) or isinstance(other[0], Value)):
+            return NotImplemented
+        operands = (*other, self) if reflected else (self, *other)
+        return Dual.__apply_primitive__(primitive, operands)
 
-    def sigmoid(self) -> Dual:
-        return Dual.__apply_primitive__(rules.sigmoid, (self,))
+    method.__name__ = primitive.name
+    method.__doc__ = f"The primitive {primitive.name!r} on dual numbers."
+    return method
 
-    def relu(self) -> Dual:
-        return Dual.__apply_primitive__(rules.relu, (self,))
 
-    def sin(self) -> Dual:
-        return Dual.__apply_primitive__(rules.sin, (self,))
-
-    def cos(self) -> Dual:
-        return Dual.__apply_primitive__(rules.cos, (self,))
+for _p in rules.PRIMITIVES.values():
+    if _p.operator in _OPERATOR_METHODS:
+        setattr(Dual, _OPERATOR_METHODS[_p.operator], _method(_p))
+        setattr(Dual, "__r" + _OPERATOR_METHODS[_p.operator][2:], _method(_p, reflected=True))
+    elif _p.operator == "-":
+        setattr(Dual, "__neg__", _method(_p))  # noqa: B010 (made from the table, like the others)
+    elif _p.arity == 1:
+        setattr(Dual, _BUILTIN_METHODS.get(_p.name, _p.name), _method(_p))
 
 
 def _primal(x: Any) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal, overload
 
-from autograd.engine import Value, enable_grad, topological_order
+from autograd.engine import Value, backpropagate, enable_grad, topological_order
 
 __all__ = ["grad"]
 
@@ -26,6 +26,9 @@ def grad(output: Value, inputs: Sequence[Value], *, create_graph: bool) -> list[
 
 def grad(output: Value, inputs: Sequence[Value], *, create_graph: bool = False) -> list[float] | list[Value]:
     """The derivatives of `output` with respect to each of `inputs`.
+
+    It runs backward's own sweep (`autograd.backpropagate`) and then puts back
+    every ``.grad`` it found, so the floats are the bits ``backward()`` gives.
 
     Args:
         output: the Value to differentiate.
@@ -53,49 +56,34 @@ def grad(output: Value, inputs: Sequence[Value], *, create_graph: bool = False) 
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, not {type(x).__name__}")
-    if create_graph:
-        with enable_grad():
-            return _cotangents_as_values(output, inputs)
-    return _cotangents_as_floats(output, inputs)
-
-
-def _cotangents_as_floats(output: Value, inputs: list[Value]) -> list[float]:
-    cotangent: dict[Value, float] = {output: 1.0}
-    for node in reversed(topological_order(output)):
-        g = cotangent.get(node)
-        if g is None:
-            continue
-        edges = iter(node._edges)
-        for operand, local in zip(edges, edges):
-            if type(operand) is not float:  # a Value, not a constant
-                cotangent[operand] = cotangent.get(operand, 0.0) + local * g
-    return [cotangent.get(x, 0.0) for x in inputs]
-
-
-def _cotangents_as_values(output: Value, inputs: list[Value]) -> list[Value]:
-    cotangent: dict[Value, Value] = {output: Value(1.0)}
-    for node in reversed(topological_order(output)):
-        g = cotangent.get(node)
-        if g is None:
-            continue
-        op = node._op
-        assert op is not None  # topological_order yields only non-leaf nodes
-        local_grads = _rule_on_values(op.name, op.derivatives, node)
-        for operand, local in zip(node.operands, local_grads):
-            if type(operand) is float:  # a constant
-                continue
-            term = g if type(local) is float and local == 1.0 else local * g
-            previous = cotangent.get(operand)  # type: ignore[arg-type]
-            cotangent[operand] = term if previous is None else previous + term  # type: ignore[index]
-    zero = Value(0.0)
-    return [cotangent.get(x, zero) for x in inputs]
-
-
-def _rule_on_values(name: str, rule: Any, node: Value) -> Sequence[Any]:
+    every = topological_order(output, leaves=True)
+    reached = set(every)
+    saved = [value.grad for value in every]
     try:
-        return rule(*node.operands, node)  # type: ignore[no-any-return]
+        for value in every:
+            value.grad = 0.0
+        if not create_graph:
+            output.grad = 1.0
+            backpropagate([node for node in every if not node.is_leaf])
+            return [x.grad if x in reached else 0.0 for x in inputs]
+        with enable_grad():
+            output.grad = Value(1.0)  # type: ignore[assignment]  # while the sweep runs, gradients are Values
+            backpropagate([node for node in every if not node.is_leaf], _rule_on_values)
+            found = [x.grad if x in reached else 0.0 for x in inputs]
+            return [g if isinstance(g, Value) else Value(g) for g in found]
+    finally:
+        for value, saved_grad in zip(every, saved):
+            value.grad = saved_grad
+
+
+def _rule_on_values(node: Value) -> Sequence[Any]:
+    """The node's local derivatives as Values: its primitive's rule run on its operands and itself."""
+    op = node.primitive
+    assert op is not None  # the sweep visits computed nodes only
+    try:
+        return op.derivatives(*node.operands, node)
     except TypeError as error:
         raise TypeError(
-            f"the derivative rule of {name!r} cannot run on Values ({error}); write it with "
+            f"the derivative rule of {op.name!r} cannot run on Values ({error}); write it with "
             "arithmetic and autograd's functions (autograd.exp, autograd.cos, ...) instead of math's"
         ) from error

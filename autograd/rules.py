@@ -1,14 +1,22 @@
-"""The derivative rules: one entry per primitive, and nothing else.
+"""The rule table: one `Primitive` per scalar operation, and nothing else.
 
-Each entry names a primitive, its forward function on floats, and its local
+Each row names a primitive, its forward function on floats, and its local
 derivatives: ``derivatives(*operands, out)`` returns d(out)/d(operand) for each
 operand. A rule may use ``out``, the result, when that is cheaper
-(d exp(x)/dx = exp(x) = out).
+(d exp(x)/dx = exp(x) = out). The keyword fields say how the operation is
+drawn (`symbol`), which Python operator records it (`operator`), how many
+operands it takes (`arity`) and where it is smooth (`smooth`: the points
+property tests draw from). Drawing, the command line, forward mode and the
+testing strategies read these rows; none of them lists operations itself.
 
 Rules are written with arithmetic, comparisons and the primitives below, so
 they run on floats (when a node is recorded, and in forward mode) and on
 Values (when `autograd.grad(..., create_graph=True)` differentiates a rule
-again). Adding an operation is adding one entry here, plus its tests.
+again).
+
+Adding a unary operation is one row here, a `Value` method that calls it, and
+its tests; ``tests/test_table.py`` checks that every row is reachable
+everywhere.
 
 Forward functions raise errors that name the operation and the value:
 ValueError outside a domain, ZeroDivisionError for a division by zero,
@@ -19,10 +27,16 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Sequence
 from functools import reduce
 from typing import Any
 
-from autograd.engine import Primitive, data_of
+from autograd.primitive import Primitive, data_of
+
+__all__ = ["KINK_MARGIN", "PRIMITIVES", "dot_operands", "split_dot"]
+
+KINK_MARGIN = 0.05
+"""How far `smooth` keeps points from a kink (abs and relu at 0)."""
 
 # -- forward functions that check their domain ------------------------------------------
 
@@ -82,10 +96,25 @@ def _sum(*xs: float) -> float:
     return acc
 
 
-def _weighted_sum(*args: float) -> float:
+# -- dot's operands: the one place their layout is written ---------------------------------
+
+
+def dot_operands(weights: Sequence[Any], inputs: Sequence[Any], bias: Any) -> tuple[Any, ...]:
+    """The operands of a `dot` node: ``(w_0, ..., w_n-1, x_0, ..., x_n-1, bias)``."""
+    return (*weights, *inputs, bias)
+
+
+def split_dot(operands: Sequence[Any]) -> tuple[Sequence[Any], Sequence[Any], Any]:
+    """(weights, inputs, bias) from a `dot` node's operands; the inverse of `dot_operands`."""
+    n = (len(operands) - 1) // 2
+    return operands[:n], operands[n : 2 * n], operands[-1]
+
+
+def _dot(*operands: float) -> float:
     # bias + w0*x0 + w1*x1 + ..., added left to right: the rounding of the written-out sum
-    n = (len(args) - 1) // 2
-    return reduce(operator.add, map(operator.mul, args[:n], args[n:-1]), args[-1])
+    weights, inputs, bias = split_dot(operands)
+    total: float = reduce(operator.add, map(operator.mul, weights, inputs), bias)
+    return total
 
 
 # -- derivative rules that need more than one line ------------------------------------
@@ -126,36 +155,42 @@ def _sum_derivatives(*args: Any) -> tuple[float, ...]:
     return (1.0,) * (len(args) - 1)
 
 
-def _weighted_sum_derivatives(*args: Any) -> tuple[Any, ...]:
-    n = (len(args) - 2) // 2
-    weights, inputs = args[:n], args[n : 2 * n]
-    return (*inputs, *weights, 1.0)
+def _dot_derivatives(*args: Any) -> tuple[Any, ...]:
+    weights, inputs, _ = split_dot(args[:-1])
+    return (*inputs, *weights, 1.0)  # each weight's slope is its input, each input's its weight
 
 
 def _sign(x: Any) -> float:
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
+def _off_kink(x: float) -> bool:
+    return abs(x) > KINK_MARGIN
+
+
 # -- the table -----------------------------------------------------------------------------
-#                  name        forward          local derivatives d(out)/d(operand)
-add = Primitive("+", operator.add, lambda x, y, out: (1.0, 1.0))
-mul = Primitive("*", operator.mul, lambda x, y, out: (y, x))
-div = Primitive("/", _divide, lambda x, y, out: (1.0 / y, -out / y))
-power = Primitive("**", _power, _power_derivatives)
-neg = Primitive("neg", operator.neg, lambda x, out: (-1.0,))
-absolute = Primitive("abs", abs, lambda x, out: (_sign(x),))  # NOTE: abs'(0) = 0
-exp = Primitive("exp", _exp, lambda x, out: (out,))
-log = Primitive("log", _log, lambda x, out: (1.0 / x,))
-sqrt = Primitive("sqrt", _sqrt, lambda x, out: (0.5 / out if data_of(out) != 0.0 else math.inf,))  # NOTE: inf at 0
+# name, forward, local derivatives d(out)/d(operand); then how it is drawn, written and checked.
+add = Primitive("add", operator.add, lambda x, y, out: (1.0, 1.0), symbol="+", operator="+", arity=2)
+mul = Primitive("mul", operator.mul, lambda x, y, out: (y, x), symbol="×", operator="*", arity=2)
+div = Primitive("div", _divide, lambda x, y, out: (1.0 / y, -out / y), symbol="÷", operator="/", arity=2,
+                smooth=lambda x, y: abs(y) > 0.2)  # fmt: skip
+pow_ = Primitive("pow", _power, _power_derivatives, symbol="^", operator="**", arity=2,
+                 smooth=lambda x, y: 0.2 < x < 10 and abs(y) < 3)  # fmt: skip
+neg = Primitive("neg", operator.neg, lambda x, out: (-1.0,), symbol="−x", operator="-")
+abs_ = Primitive("abs", abs, lambda x, out: (_sign(x),), smooth=_off_kink)  # NOTE: abs'(0) = 0
+exp = Primitive("exp", _exp, lambda x, out: (out,), smooth=lambda x: x < 5)
+log = Primitive("log", _log, lambda x, out: (1.0 / x,), smooth=lambda x: x > 0.2)
+sqrt = Primitive("sqrt", _sqrt, lambda x, out: (0.5 / out if data_of(out) != 0.0 else math.inf,),
+                 smooth=lambda x: x > 0.2)  # fmt: skip  # NOTE: sqrt'(0) = inf
 tanh = Primitive("tanh", math.tanh, lambda x, out: (1.0 - out * out,))
 sigmoid = Primitive("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),))
-relu = Primitive("relu", _relu, lambda x, out: (1.0 if x > 0.0 else 0.0,))  # NOTE: relu'(0) = 0
+relu = Primitive("relu", _relu, lambda x, out: (1.0 if x > 0.0 else 0.0,), smooth=_off_kink)  # NOTE: relu'(0) = 0
 sin = Primitive("sin", math.sin, lambda x, out: (cos(x),))
 cos: Primitive = Primitive("cos", math.cos, lambda x, out: (-sin(x),))
-total = Primitive("sum", _sum, _sum_derivatives)
-weighted_sum = Primitive("dot", _weighted_sum, _weighted_sum_derivatives)
+sum_ = Primitive("sum", _sum, _sum_derivatives, symbol="Σ", arity=None)
+dot = Primitive("dot", _dot, _dot_derivatives, symbol="w·x+b", arity=None)
 
-PRIMITIVES: tuple[Primitive, ...] = (
-    add, mul, div, power, neg, absolute, exp, log, sqrt, tanh, sigmoid, relu, sin, cos, total, weighted_sum,
-)  # fmt: skip
-"""Every built-in primitive, in table order."""
+PRIMITIVES: dict[str, Primitive] = {
+    p.name: p for p in (add, mul, div, pow_, neg, abs_, exp, log, sqrt, tanh, sigmoid, relu, sin, cos, sum_, dot)
+}
+"""Every built-in primitive by name, in table order."""

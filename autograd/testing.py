@@ -44,8 +44,10 @@ from typing import Any
 from hypothesis import reject
 from hypothesis import strategies as st
 
-import autograd
-from autograd.engine import Primitive, Value, data_of, no_grad
+from autograd import rules
+from autograd.engine import Value, no_grad
+from autograd.primitive import Primitive, data_of
+from autograd.rules import KINK_MARGIN, PRIMITIVES
 
 __all__ = [
     "LIMIT",
@@ -62,8 +64,8 @@ __all__ = [
 
 LIMIT = 1e3
 """Intermediate results stay below this in absolute value, so that central differences stay accurate."""
-MARGIN = 0.05
-"""How far arguments keep from a domain's edge or a kink."""
+MARGIN = KINK_MARGIN
+"""How far arguments keep from a kink by default (the rule table's margin)."""
 
 Argument = int | float
 """A node's argument: an int indexes an input or an earlier node; a float is a constant."""
@@ -72,10 +74,6 @@ Node = tuple[str, tuple[Argument, ...]]
 
 def _anywhere(*_: float) -> bool:
     return True
-
-
-def _away_from_zero(x: float, *_: float) -> bool:
-    return abs(x) > MARGIN
 
 
 @dataclass(frozen=True)
@@ -114,43 +112,46 @@ class Op:
         return f"{self.name}({', '.join(arguments)})"
 
 
-def _sum(*xs: Any) -> Any:
-    return autograd.sum_values(xs)
+_PYTHON_OPERATORS: dict[str, tuple[Callable[..., Any], str]] = {
+    "+": (lambda a, b: a + b, "({0} + {1})"),
+    "*": (lambda a, b: a * b, "({0} * {1})"),
+    "/": (lambda a, b: a / b, "({0} / {1})"),
+    "**": (lambda a, b: a**b, "({0} ** {1})"),
+    "-": (lambda a: -a, "(-{0})"),
+}
+"""Python's operators: how an expression applies and prints a primitive that has one."""
+VARIADIC_ARITY = 5
+"""Operands given to a primitive that takes any number: ``sum`` of 5; ``dot`` of 2 weights, 2 inputs and a bias."""
 
 
-def _dot(w0: Any, w1: Any, x0: Any, x1: Any, bias: Any) -> Any:
-    return autograd.dot([w0, w1], [x0, x1], bias)
+def _op_of(p: Primitive) -> Op:
+    """A primitive of the table as an expression operation: its operator, or a call of the primitive itself."""
+    arity = VARIADIC_ARITY if p.arity is None else p.arity
+    apply, template = _PYTHON_OPERATORS.get(p.operator or "", (p, ""))
+    if p.name == "abs":
+        apply = abs  # Python's abs(), as a user writes it
+    slots = [f"{{{i}}}" for i in range(arity)]
+    if p is rules.sum_:  # printed as the call a user writes
+        template = f"sum([{', '.join(slots)}])"
+    elif p is rules.dot:
+        weights, inputs, bias = rules.split_dot(slots)
+        template = f"dot([{', '.join(weights)}], [{', '.join(inputs)}], {bias})"
+    return Op(p.name, arity, apply, p.smooth, template, constants=arity > 1)
 
 
 OPS: dict[str, Op] = {
-    op.name: op
-    for op in [
-        Op("add", 2, lambda a, b: a + b, _anywhere, "({0} + {1})", constants=True),
-        Op("sub", 2, lambda a, b: a - b, _anywhere, "({0} - {1})", constants=True),
-        Op("mul", 2, lambda a, b: a * b, _anywhere, "({0} * {1})", constants=True),
-        Op("div", 2, lambda a, b: a / b, lambda a, b: abs(b) > 0.2, "({0} / {1})", constants=True),
-        Op("pow", 2, lambda a, b: a**b, lambda a, b: 0.2 < a < 10 and abs(b) < 3, "({0} ** {1})", constants=True),
-        Op("square", 1, lambda a: a**2, _anywhere, "({0}**2)"),
-        Op("neg", 1, lambda a: -a, _anywhere, "(-{0})"),
-        Op("abs", 1, abs, _away_from_zero),
-        Op("exp", 1, autograd.exp, lambda a: a < 5),
-        Op("log", 1, autograd.log, lambda a: a > 0.2),
-        Op("sqrt", 1, autograd.sqrt, lambda a: a > 0.2),
-        Op("tanh", 1, autograd.tanh),
-        Op("sigmoid", 1, autograd.sigmoid),
-        Op("relu", 1, autograd.relu, _away_from_zero),
-        Op("sin", 1, autograd.sin),
-        Op("cos", 1, autograd.cos),
-        Op("sum", 3, _sum, constants=True),
-        Op("dot", 5, _dot, template="dot([{0}, {1}], [{2}, {3}], {4})", constants=True),
-    ]
+    **{p.name: _op_of(p) for p in PRIMITIVES.values()},
+    "sub": Op("sub", 2, lambda a, b: a - b, _anywhere, "({0} - {1})", constants=True),  # a + (-b), two nodes
+    "square": Op("square", 1, lambda a: a**2, _anywhere, "({0}**2)"),  # a ** 2.0, a constant exponent
 }
-"""The engine's operations, as expressions use them, by name.
+"""The engine's operations, as expressions use them, by name: every row of the rule table, and two compositions.
 
-Binary operators and the fused ``sum`` (of three terms) and ``dot`` (two
-weights, two inputs and a bias) may take numbers as constant operands. The
-functions are the engine's (`autograd.exp`, ...), which run on floats, Values
-and Duals; pass other functions to `Expression.evaluate` by these names.
+Each primitive appears under its table name (``add``, ``exp``, ``dot``, ...),
+applied as a user writes it: with its Python operator when it has one,
+otherwise by calling the primitive, which runs on floats, Values and Duals.
+Primitives of two or more operands may take numbers as constant operands.
+``sub`` and ``square`` are the compositions ``a - b`` and ``a ** 2``. Pass
+other functions to `Expression.evaluate` by these names.
 """
 
 

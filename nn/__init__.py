@@ -9,16 +9,54 @@ Example:
     3
 """
 
-from nn import datasets, losses, optim
-from nn.layers import MLP, Layer, Neuron
-from nn.module import ModelFileError, Module
-from nn.optim import SGD, Adam, linear_decay
-from nn.train import History, TrainingDivergedError, accuracy, predict, train
+from __future__ import annotations
+
+
+class AutogradClashError(ImportError):
+    """The `autograd` package Python found is not chainrule's (another project's, or a half-uninstalled one)."""
+
+
+def _require_chainrule_autograd() -> None:
+    """Refuse another project's `autograd` at import, with the fix, instead of a confusing error later.
+
+    chainrule's import package is named `autograd`, as HIPS autograd's is. pip
+    lets one overwrite the other's files without a warning, so check that the
+    package found is ours (it says so in ``__distribution__``).
+    """
+    try:
+        import autograd
+    except ImportError as error:
+        found, problem = "nothing", f"'autograd' cannot be imported ({error})"
+    else:
+        if getattr(autograd, "__distribution__", None) == "chainrule":
+            return
+        init = getattr(autograd, "__file__", None)
+        found = init or ", ".join(getattr(autograd, "__path__", [])) or repr(autograd)
+        problem = (
+            "another project's package named 'autograd' (HIPS autograd uses that name too)"
+            if init
+            else "a half-uninstalled 'autograd' package (its __init__.py is gone)"
+        )
+    raise AutogradClashError(
+        f"chainrule's nn needs chainrule's autograd, but Python found {problem} at {found}. "
+        "chainrule and HIPS autograd cannot share an environment: install chainrule in a separate "
+        "virtual environment, or repair it with: pip install --force-reinstall --no-deps chainrule"
+    )
+
+
+_require_chainrule_autograd()
+
+from nn import datasets, losses, optim  # noqa: E402 (after the check, which explains a clash)
+from nn.layers import MLP, Layer, Neuron  # noqa: E402
+from nn.module import ModelFileError, Module  # noqa: E402
+from nn.optim import SGD, Adam, linear_decay  # noqa: E402
+from nn.train import History, TrainingDivergedError, accuracy, predict, train  # noqa: E402
 
 __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "AutogradClashError",
     "History",
     "Layer",
     "ModelFileError",

@@ -43,7 +43,7 @@ def _check_pairs(name: str, outputs: Sequence[object], targets: Sequence[object]
 
 def _mean(terms: Sequence[Value | float]) -> Value:
     # multiply by the reciprocal, as micrograd's demo does, so results match it to the last bit
-    return autograd.sum_values(terms) * (1.0 / len(terms))
+    return autograd.sum(terms) * (1.0 / len(terms))
 
 
 def mean_squared_error(outputs: Sequence[Value | float], targets: Sequence[float]) -> Value:
@@ -105,7 +105,7 @@ def softmax_cross_entropy(logits: Sequence[Sequence[Value]], targets: Sequence[i
             raise ValueError(f"softmax_cross_entropy: target {target!r} is not a class index below {len(row)}")
         # NOTE: the shift m is a constant: softmax does not change when every logit moves by m.
         m = max(z.data for z in row)
-        log_sum_exp = autograd.sum_values([(z - m).exp() for z in row]).log() + m
+        log_sum_exp = autograd.sum([(z - m).exp() for z in row]).log() + m
         terms.append(log_sum_exp - row[target])
     return _mean(terms)
 

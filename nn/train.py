@@ -160,10 +160,12 @@ def train(
     threshold = _threshold(loss, y)
     history = History()
     feed = batches(len(X), batch_size, random.Random(seed))
-    from tqdm import tqdm
+    bar = None
+    if progress:  # tqdm is imported only when a bar is shown
+        from tqdm import tqdm
 
-    bar = tqdm(range(steps), desc="training", disable=not progress, leave=False)
-    for step in bar:
+        bar = tqdm(total=steps, desc="training", leave=False)
+    for step in range(steps):
         indices = next(feed)
         outputs = [model(X[i]) for i in indices]
         targets = [y[i] for i in indices]
@@ -184,7 +186,11 @@ def train(
         correct = sum(_correct(o, t, loss, threshold) for o, t in zip(outputs, targets))
         record = Record(step, total.data, correct / len(indices), lr)
         history.records.append(record)
-        bar.set_postfix(loss=f"{record.loss:.4f}", accuracy=f"{record.accuracy:.0%}", refresh=False)
+        if bar is not None:
+            bar.set_postfix(loss=f"{record.loss:.4f}", accuracy=f"{record.accuracy:.0%}", refresh=False)
+            bar.update()
+    if bar is not None:
+        bar.close()
     return history
 
 

@@ -141,7 +141,7 @@ class TestZeroGradientsAreNotPassedOn:
                 h = [z.relu() for z in autograd.linear(weights, h, biases)]
             return (1 - label * h[0]).relu()
 
-        loss = autograd.sum_values([hinge([0.1 * i - 2.0, 0.07 * i - 1.0], (-1) ** i) for i in range(40)])
+        loss = autograd.sum([hinge([0.1 * i - 2.0, 0.07 * i - 1.0], (-1) ** i) for i in range(40)])
         order = topological_order(loss)
         expected = plain_backward(loss)
         loss.backward()
@@ -179,7 +179,7 @@ class TestTopologicalOrder:
         def build() -> list[str]:
             xs = [Value(float(i)) for i in range(6)]
             ys = [xs[i] * xs[(i + 1) % 6] for i in range(6)]
-            z = autograd.sum_values([y.tanh() for y in ys]) + ys[0]
+            z = autograd.sum([y.tanh() for y in ys]) + ys[0]
             return [f"{n.op}:{n.data!r}" for n in topological_order(z)]
 
         assert build() == build()
@@ -269,7 +269,7 @@ class TestGrad:
 
     def test_fused_ops_differentiate_twice(self) -> None:
         w, x = Value(2.0), Value(3.0)
-        z = autograd.dot([w, w], [x, 1.0], x) * autograd.sum_values([w, x, w])
+        z = autograd.dot([w, w], [x, 1.0], x) * autograd.sum([w, x, w])
         gw, _gx = grad(z, [w, x], create_graph=True)
         # z = (w x + w + x)(2w + x)
         assert gw.data == (x.data + 1) * (2 * w.data + x.data) + 2 * (w.data * x.data + w.data + x.data)
@@ -327,7 +327,7 @@ class TestUserPrimitives:
     def test_works_with_backward_and_grad_alike(self) -> None:
         x = Value(0.4)
         y = self.softplus(x) * 2
-        assert y.op == "*"
+        assert y.op == "mul"
         assert y.parents[0].op == "softplus"
         y.backward()
         assert x.grad == pytest.approx(2 / (1 + math.exp(-0.4)), rel=1e-15)
@@ -389,7 +389,7 @@ class TestGraphLifetime:
     def test_a_dropped_graph_is_freed_by_reference_counting(self) -> None:
         x, w = Value(0.5), Value(-1.0)
         h = (x * w + 1.0).tanh()
-        y = autograd.sum_values([h, h * h, autograd.dot([w], [h], 0.1)]) ** 2
+        y = autograd.sum([h, h * h, autograd.dot([w], [h], 0.1)]) ** 2
         y.backward()
         grad(y, [x], create_graph=True)
         refs = [weakref.ref(node) for node in topological_order(y)]

@@ -137,7 +137,7 @@ class TestTeachingOptions:
 
     def test_expanded_partial_sums_are_the_running_sums(self) -> None:
         xs = [Value(float(i) / 3, label=f"x{i}") for i in range(5)]
-        s = autograd.sum_values([*xs, 0.5])
+        s = autograd.sum([*xs, 0.5])
         expanded = draw_dot(s, expand_fused=True, precision=6).source
         assert expanded.count('label="+"') == 5
         running, expected = xs[0].data, []
@@ -153,7 +153,7 @@ class TestTeachingOptions:
         z = autograd.dot([x], [3.0])  # 0.0 + x * 3.0
         expanded = draw_dot(z, expand_fused=True).source
         assert expanded.count('label="×"') == expanded.count('label="+"') == 1
-        one = autograd.sum_values([x])
+        one = autograd.sum([x])
         assert re.search(r"v1 -> v0 \[style=dotted\]", draw_dot(one, expand_fused=True).source)
 
     def test_numbers_too_small_or_large_for_fixed_point(self) -> None:

@@ -70,7 +70,7 @@ def test_a_wrong_rule_is_caught_by_checking_jvp_against_central_differences() ->
 
 def test_fused_ops_and_functions_accept_duals() -> None:
     def f(w: Dual, x: Dual) -> Dual:
-        return autograd.dot([w, x], [x, 3.0], 1.0) + autograd.sum_values([w, w])  # type: ignore[return-value]
+        return autograd.dot([w, x], [x, 3.0], 1.0) + autograd.sum([w, w])  # type: ignore[return-value]
 
     value, slope = jvp(f, [2.0, 5.0], [1.0, 0.0])
     assert (value, slope) == (1.0 + 10.0 + 15.0 + 4.0, 5.0 + 2.0)

@@ -85,7 +85,7 @@ class TestFusedAndElementwise:
         layer.neurons[2].fused = False
         outputs = layer(x)
         assert [v.op for v in outputs] == ["relu", "sigmoid", "relu"]
-        assert outputs[2].parents[0].op == "+"  # the elementwise graph of the unfused neuron
+        assert outputs[2].parents[0].op == "add"  # the elementwise graph of the unfused neuron
         assert [v.data for v in outputs] == [n(x).data for n in layer.neurons]
 
     def test_a_layer_calls_neurons_it_cannot_build_together(self) -> None:
@@ -98,14 +98,14 @@ class TestFusedAndElementwise:
         with pytest.raises(ValueError, match="this neuron takes 3 inputs, got 2"):
             layer([1.0, 2.0])
         layer.neurons[1] = Halved(2, "linear", seed=1)
-        assert [v.op for v in layer([1.0, 2.0])] == ["dot", "*"]
+        assert [v.op for v in layer([1.0, 2.0])] == ["dot", "mul"]
         layer.neurons = []
         assert layer([1.0, 2.0]) == []
 
     def test_graph_shapes_differ(self) -> None:
         n_fused, n_plain = Neuron(3, "linear", seed=1), Neuron(3, "linear", fused=False, seed=1)
         assert n_fused([1.0, 2.0, 3.0]).op == "dot"
-        assert n_plain([1.0, 2.0, 3.0]).op == "+"
+        assert n_plain([1.0, 2.0, 3.0]).op == "add"
 
 
 class TestInitialisation:
