@@ -330,7 +330,7 @@ class _Painter:
     def operation(self, value: Value) -> None:
         op_id = self.fresh_id("op")
         symbol = value.primitive.symbol if value.primitive is not None else value.op
-        self.drawing.node(op_id, label=symbol, shape="circle" if len(symbol) <= 2 else "ellipse")
+        self.drawing.node(op_id, label=symbol, tooltip=value.op, shape="circle" if len(symbol) <= 2 else "ellipse")
         self.drawing.edge(op_id, self.ids[value])
         locals_ = iter(value.local_grads)
         for operand in value.operands:

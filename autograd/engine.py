@@ -229,14 +229,12 @@ def _binary(op: Primitive, x: Value | Number, y: Value | Number) -> Value:
         xd: Any = x.data
     else:
         xd = x = _constant(x)  # type: ignore[assignment]
-        if xd is None:
-            return NotImplemented  # type: ignore[no-any-return]
     if isinstance(y, Value):
         yd: Any = y.data
     else:
         yd = y = _constant(y)  # type: ignore[assignment]
-        if yd is None:
-            return NotImplemented  # type: ignore[no-any-return]
+    if xd is None or yd is None:
+        return NotImplemented  # type: ignore[no-any-return]
     out = op.forward(xd, yd)
     dx, dy = op.derivatives(xd, yd, out)
     return _node(out, op, (x, dx, y, dy))

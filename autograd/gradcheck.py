@@ -22,8 +22,9 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd.engine import Value, enable_grad, no_grad
+from autograd.engine import Value, enable_grad, no_grad, topological_order
 from autograd.functional import grad
+from autograd.primitive import data_of
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "numerical_gradient"]
 
@@ -168,7 +169,7 @@ def gradcheck(
     rows = [(f"d/d{name}", a, n) for name, a, n in zip(names, analytic, numeric)]
     ok, message = _report(f"gradcheck at {point} (eps={eps:g}):", rows, atol, rtol)
     if not ok and raise_exception:
-        raise GradcheckError(message)
+        raise GradcheckError(message + _rough_spots(f, point))
     return ok
 
 
@@ -208,5 +209,29 @@ def gradgradcheck(
         rows += [(f"d2/d{names[i]} d{names[j]}", analytic[i][j], column[i]) for i in range(len(point))]
     ok, message = _report(f"gradgradcheck at {point} (eps={eps:g}):", rows, atol, rtol)
     if not ok and raise_exception:
-        raise GradcheckError(message)
+        raise GradcheckError(message + _rough_spots(f, point))
     return ok
+
+
+def _rough_spots(f: Function, point: list[float]) -> str:
+    """A note naming the operations of `f` evaluated outside where their table entry says they are smooth.
+
+    There (at a kink, near a domain's edge, where a function is steep) central
+    differences can be wrong while the derivative rule is right: the note says
+    which operation to suspect before the rule.
+    """
+    leaves = [Value(x) for x in point]
+    with enable_grad():
+        out = _output(f, leaves)
+    rough = []
+    for node in topological_order(out):
+        op, datas = node.primitive, [data_of(operand) for operand in node.operands]
+        if op is not None and not op.smooth(*datas):
+            rough.append(f"{op.name}({', '.join(f'{x:.6g}' for x in datas)})")
+    if not rough:
+        return ""
+    shown = ", ".join(rough[:5]) + (f" and {len(rough) - 5} more" if len(rough) > 5 else "")
+    return (
+        f"\n  note: central differences are unreliable where an operation is not smooth (a kink, a domain's "
+        f"edge), and f evaluates {shown} there: suspect the check before the rule"
+    )

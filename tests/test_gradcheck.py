@@ -131,3 +131,21 @@ class TestGradgradcheck:
         rows = [line.split()[0] + " " + line.split()[1] for line in str(caught.value).splitlines()[2:6]]
         assert rows == ["d2/dx[0] dx[0]", "d2/dx[1] dx[0]", "d2/dx[0] dx[1]", "d2/dx[1] dx[1]"]
         assert "1 of 4 derivatives differ" in str(caught.value)
+
+
+class TestRoughSpots:
+    """A mismatch report names the operations evaluated where the table says they are not smooth."""
+
+    def test_a_kink_is_named_as_the_likely_cause(self) -> None:
+        with pytest.raises(GradcheckError, match=r"note: .* relu\(1e-09\) there"):
+            gradcheck(lambda x: (x * 1.0).relu() + x.exp(), [1e-9])
+
+    def test_a_wrong_rule_at_a_smooth_point_gets_no_note(self) -> None:
+        wrong = Primitive("wrong_exp", math.exp, lambda x, out: (1.1 * out,))
+        with pytest.raises(GradcheckError) as caught:
+            gradcheck(lambda x: wrong(x), [0.5])
+        assert "note:" not in str(caught.value)
+
+    def test_gradgradcheck_names_them_too(self) -> None:
+        with pytest.raises(GradcheckError, match=r"note: .*abs\(1e-09\)"):
+            gradgradcheck(lambda x: abs(x) * x * x, [1e-9], atol=1e-12, rtol=1e-12)
