@@ -298,12 +298,14 @@ def topological_order(root: Value, *, leaves: bool = False) -> list[Value]:
     while stack:
         node, operands = stack[-1]
         for operand in operands:
-            if type(operand) is float or operand in visited:
+            if type(operand) is float:
                 continue
-            if operand._op is None:
-                if leaves:
+            if operand._op is None:  # a leaf: no step of its own, and no operands to walk
+                if leaves and operand not in visited:
                     visited.add(operand)
                     order.append(operand)
+                continue
+            if operand in visited:
                 continue
             visited.add(operand)
             stack.append((operand, iter(operand._edges[0::2])))

@@ -133,7 +133,7 @@ def _weighted_sums(rows: Sequence[Sequence[Any]], inputs: Sequence[Any], biases:
             nodes.append(_leaf(out))
             continue
         edges: list[Any] = [1.0] * (m + m + 2)  # the last slot: the bias's local derivative
-        edges[0::2] = dot_operands(row, xs, bias)
+        edges[0::2] = (*row, *xs, bias)  # the layout of `rules.dot_operands`, written out
         edges[1:m:2] = x_datas
         edges[m + 1 : m + m : 2] = w_datas
         nodes.append(_node(out, rules.dot, tuple(edges)))
