@@ -13,12 +13,13 @@ from nn import datasets, losses, optim
 from nn.layers import MLP, Layer, Neuron
 from nn.module import ModelFileError, Module
 from nn.optim import SGD, Adam, linear_decay
-from nn.train import History, TrainingDivergedError, accuracy, predict, train
+from nn.train import Evaluation, History, TrainingDivergedError, accuracy, evaluate, predict, train
 
 __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "Evaluation",
     "History",
     "Layer",
     "ModelFileError",
@@ -27,6 +28,7 @@ __all__ = [
     "TrainingDivergedError",
     "accuracy",
     "datasets",
+    "evaluate",
     "linear_decay",
     "losses",
     "optim",
