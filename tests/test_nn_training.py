@@ -395,7 +395,7 @@ class TestMainJob:
         )
         assert status == 0
         printed = capsys.readouterr().out
-        assert "training accuracy 100.0%" in printed
+        assert "training set, all 100 points: accuracy 100.0%" in printed
         assert sorted(p.name for p in out.iterdir()) == [
             "boundary.png",
             "graph.svg",
@@ -405,8 +405,8 @@ class TestMainJob:
         ]
         metrics = json.loads((out / "metrics.json").read_text())
         assert metrics["accuracy"] == 1.0
-        assert metrics["steps"] == 100
-        assert {"loss", "seconds"} <= set(metrics)
+        assert metrics["settings"]["steps"] == 100
+        assert {"loss", "seconds", "heldout_accuracy", "heldout_loss"} <= set(metrics)
         for picture in ("loss.png", "boundary.png"):
             assert (out / picture).read_bytes().startswith(b"\x89PNG")
         assert "grad" in (out / "graph.svg").read_text()
@@ -425,8 +425,8 @@ class TestMainJob:
         argv = ["train", *options, "--steps", "5", "--hidden", "4", "--out", str(tmp_path), "--no-progress"]
         assert nn_main(argv) == 0
         metrics = json.loads((tmp_path / "metrics.json").read_text())
-        assert metrics["steps"] == 5
-        assert len(metrics["history"]["loss"]) == 5
+        assert metrics["settings"]["steps"] == 5
+        assert len(metrics["history"]["batch_loss"]) == 5
 
     def test_a_diverging_run_exits_1(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         argv = ["train", "--lr", "900000", "--steps", "30", "--samples", "20", "--no-progress", "--out", str(tmp_path)]
