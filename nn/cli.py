@@ -1,9 +1,9 @@
-"""``python -m nn train``: the main job: train a small network and write what it learned.
+"""``python -m nn``: train a small network, measure a trained one, or ask it about points.
 
-By default it is micrograd's demo: 100 moons points, ``MLP(2, [16, 16, 1])``,
-hinge loss plus a 1e-4 L2 penalty, SGD with the learning rate decaying from
-1.0 to 0.1 over the steps. It writes to ``--out`` (by default
-``runs/<dataset>``):
+``python -m nn train`` is the main job. By default it is micrograd's demo: 100
+moons points, ``MLP(2, [16, 16, 1])``, hinge loss plus a 1e-4 L2 penalty, SGD
+with the learning rate decaying from 1.0 to 0.1 over the steps. It writes to
+``--out`` (by default ``runs/<dataset>``):
 
 - ``metrics.json``: the results and every setting of the run (see below);
 - ``model.json``: the trained model (load it with ``nn.MLP.from_file``);
@@ -21,6 +21,12 @@ step's, on its batch, before its update (the loss with the penalty);
 option but ``--out``, ``--config`` and ``--no-progress``, keyed by its name
 with underscores for dashes: ``python -m nn train --config metrics.json``
 repeats the run exactly, and options given as well override the file's.
+
+``python -m nn eval --model model.json`` measures a trained model on fresh
+points (by default 1000 moons points drawn with seed 1338, the held-out seed of
+a default training run). ``python -m nn predict --model model.json x1 x2``
+prints the model's output and predicted class for a point; give several points
+one after the other, as ``x1 x2 x1 x2``.
 
 Exit statuses: 0 on success, 2 for bad options (one line on stderr), and 1
 when the run fails: training diverges, or an output cannot be written.
@@ -41,9 +47,9 @@ from typing import Any
 from autograd.render import RendererNotFoundError, RenderError
 from nn import datasets
 from nn.layers import ACTIVATIONS, INITS, MLP
-from nn.module import write_json_atomically
+from nn.module import ModelFileError, write_json_atomically
 from nn.optim import SGD, Adam, linear_decay
-from nn.train import LABELS, LOSSES, Evaluation, History, TrainingDivergedError, evaluate, train
+from nn.train import LABELS, LOSSES, Evaluation, History, TrainingDivergedError, evaluate, predict, train
 
 __all__ = ["SETTINGS", "main"]
 
@@ -54,6 +60,17 @@ examples:
   python -m nn train --dataset spirals --classes 3 --loss cross_entropy --hidden 32,32 --steps 300
   python -m nn train --dataset xor --batch-size 10 --no-progress
   python -m nn train --config runs/moons/metrics.json --out runs/again"""
+
+EVAL_EXAMPLES = """\
+examples:
+  python -m nn eval --model runs/moons/model.json
+  python -m nn eval --model runs/spirals/model.json --dataset spirals --samples 300 --seed 7"""
+
+PREDICT_EXAMPLES = """\
+examples:
+  python -m nn predict --model runs/moons/model.json 0.5 -0.2
+  python -m nn predict --model runs/moons/model.json 0.5 -0.2 1.5 0.3   (two points)
+  python -m nn predict --model runs/moons/model.json -- -1e-3 0.5       (-- before a number like -1e-3)"""
 
 
 class _ArgumentError(Exception):
@@ -185,7 +202,7 @@ def _option(name: str) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m nn", description="Train small neural networks built on chainrule's autograd.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,eval,predict}")
     common: dict[str, Any] = {"formatter_class": _HelpFormatter, "description": _plain(__doc__ or "")}
     t = commands.add_parser(
         "train", help="train a model and write metrics, the model, plots and a graph", epilog=TRAIN_EXAMPLES, **common
@@ -196,6 +213,22 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--config", type=Path, help="a metrics.json (or JSON settings) to repeat; options given override it")
     t.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines on stderr")
 
+    e = commands.add_parser("eval", help="measure a trained model on fresh points", epilog=EVAL_EXAMPLES, **common)
+    e.add_argument("--model", type=Path, required=True, help="a model.json written by train")
+    e.add_argument("--dataset", **{k: v for k, v in SETTINGS["dataset"].items() if k != "help"}, help="the dataset")
+    e.add_argument("--samples", type=_at_least(2), default=1000, help="points to draw")
+    e.add_argument("--seed", type=_integer, default=datasets.HELDOUT_SEED, help="seed of the points (not training's)")
+    e.add_argument("--noise", **SETTINGS["noise"])
+    e.add_argument("--classes", type=_at_least(2), help="classes (default: the model's outputs, or 2 for one output)")
+    e.add_argument("--loss", choices=sorted(LOSSES), help="loss (default: hinge, or cross_entropy for several outputs)")
+
+    p = commands.add_parser(
+        "predict", help="print a trained model's output for points", epilog=PREDICT_EXAMPLES, **common
+    )
+    p.add_argument("--model", type=Path, required=True, help="a model.json written by train")
+    p.add_argument(
+        "coordinates", type=_number, nargs="+", help="a point's coordinates; several points one after the other"
+    )
     return parser
 
 
@@ -213,7 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "train" and args.config is not None:
             args = _with_config(parser, args.config, argv[argv.index("train") + 1 :])
-        return _train(args)
+        command = {"train": _train, "eval": _eval, "predict": _predict}[args.command]
+        return command(args)
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
     except (_ArgumentError, ValueError) as error:
@@ -387,3 +421,64 @@ def _write_outputs(
     picture = neuron_graph(model, X, y, loss=args.loss)
     save_graph(picture.drawing, out / "graph.svg")
     return picture.caption
+
+
+# -- eval and predict -------------------------------------------------------------------
+
+
+def _load(path: Path) -> MLP:
+    try:
+        return MLP.from_file(path)
+    except ModelFileError as error:
+        raise _ArgumentError(f"--model: {error}") from None
+
+
+def _eval(args: argparse.Namespace) -> int:
+    model = _load(args.model)
+    config = model.config()
+    outputs = config["nouts"][-1]
+    if config["nin"] != 2:
+        raise _ArgumentError(f"--model: the model takes {config['nin']} inputs; the datasets' points have 2")
+    loss = args.loss or ("cross_entropy" if outputs > 1 else "hinge")
+    if loss == "cross_entropy":
+        if outputs < 2:
+            raise _ArgumentError("--loss cross_entropy needs a model with one output per class; this one has 1")
+        classes = args.classes or outputs
+        if classes != outputs:
+            raise _ArgumentError(f"--classes must be {outputs}, the model's outputs (one per class), not {classes}")
+    else:
+        if outputs != 1:
+            raise _ArgumentError(f"--loss {loss} needs a model with one output; this one has {outputs}")
+        classes = args.classes or 2
+        if classes != 2:
+            raise _ArgumentError(f"--classes must be 2 for --loss {loss}, not {classes}")
+    if args.dataset in datasets.TWO_CLASS and classes != 2:
+        raise _ArgumentError(f"--classes must be 2 for {args.dataset}, not {classes}: it has two classes")
+    if args.samples < classes:
+        raise _ArgumentError(f"--samples must be at least the number of classes ({classes})")
+    X, y = datasets.make(
+        args.dataset, args.samples, noise=args.noise, seed=args.seed, classes=classes, labels=LABELS[loss]
+    )
+    result = evaluate(model, X, y, loss=loss)
+    print(
+        f"{args.dataset}, {result.size} points (seed {args.seed}, noise {args.noise:g}): {_scores_text(result, loss)}"
+    )
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    model = _load(args.model)
+    nin = model.config()["nin"]
+    numbers: list[float] = args.coordinates
+    if len(numbers) % nin:
+        several = f" (or a multiple of {nin} for several points)" if nin > 1 else ""
+        raise _ArgumentError(f"the model takes {nin} coordinates per point: give {nin}{several}, not {len(numbers)}")
+    points = [numbers[k : k + nin] for k in range(0, len(numbers), nin)]
+    for point, output in zip(points, predict(model, points)):
+        where = ", ".join(f"{c:g}" for c in point)
+        if isinstance(output, list):
+            scores = ", ".join(f"{o:.6g}" for o in output)
+            print(f"{where}: outputs {scores} -> class {output.index(max(output))}")
+        else:
+            print(f"{where}: output {output:.6g} -> class {'+1' if output > 0 else '-1'}")
+    return 0

@@ -1,4 +1,4 @@
-"""The command line ``python -m nn train``: its outputs, settings and config files, help and errors."""
+"""The command line ``python -m nn``: train's outputs, settings and config files, eval, predict, help and errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nn import MLP, datasets, evaluate
+from nn import MLP, datasets, evaluate, predict
 from nn.cli import SETTINGS
 from nn.cli import main as nn_main
 
@@ -144,8 +144,70 @@ class TestConfig:
         assert "not valid JSON" in error_line(capsys)
 
 
+class TestEvalAndPredict:
+    def test_eval_measures_on_fresh_points(self, default_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert nn_main(["eval", "--model", str(default_run / "model.json")]) == 0
+        printed = capsys.readouterr().out
+        metrics = json.loads((default_run / "metrics.json").read_text())
+        expected = f"accuracy {metrics['heldout_accuracy']:.1%}, hinge loss {metrics['heldout_loss']:.6f}"
+        assert printed == f"moons, 1000 points (seed 1338, noise 0.1): {expected}\n"  # training's held-out set
+        assert nn_main(["eval", "--model", str(default_run / "model.json"), "--samples", "50", "--seed", "9"]) == 0
+        model = MLP.from_file(default_run / "model.json")
+        other = evaluate(model, *datasets.make("moons", 50, noise=0.1, seed=9))
+        assert f"accuracy {other.accuracy:.1%}, hinge loss {other.loss:.6f}" in capsys.readouterr().out
+
+    def test_eval_of_a_multiclass_model(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        argv = ["train", "--dataset", "blobs", *QUICK, "--out", str(tmp_path)]
+        assert nn_main(argv) == 0
+        capsys.readouterr()
+        assert nn_main(["eval", "--model", str(tmp_path / "model.json"), "--dataset", "blobs"]) == 0
+        assert "cross_entropy loss" in capsys.readouterr().out
+        assert nn_main(["eval", "--model", str(tmp_path / "model.json"), "--dataset", "moons"]) == 2
+        assert "--classes must be 2 for moons" in error_line(capsys)
+
+    def test_predict_one_point_and_several(self, default_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        model_file = str(default_run / "model.json")
+        model = MLP.from_file(model_file)
+        assert nn_main(["predict", "--model", model_file, "0.5", "-0.2"]) == 0
+        score = predict(model, [[0.5, -0.2]])[0]
+        assert capsys.readouterr().out == f"0.5, -0.2: output {score:.6g} -> class {'+1' if score > 0 else '-1'}\n"
+        assert nn_main(["predict", "--model", model_file, "0.5", "-0.2", "1.5", "0.3", "--", "-1e-3", "0"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert [line.split(":")[0] for line in lines] == ["0.5, -0.2", "1.5, 0.3", "-0.001, 0"]
+
+    def test_predict_with_several_outputs_names_the_class(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        MLP(2, [3, 4], seed=0).save(tmp_path / "m.json")
+        assert nn_main(["predict", "--model", str(tmp_path / "m.json"), "1", "2"]) == 0
+        scores = predict(MLP.from_file(tmp_path / "m.json"), [[1.0, 2.0]])[0]
+        assert capsys.readouterr().out.endswith(f"-> class {scores.index(max(scores))}\n")
+
+    @pytest.mark.parametrize(
+        ("argv", "message"),
+        [
+            (["predict", "--model", "{run}/model.json", "0.5"], "takes 2 coordinates per point: give 2"),
+            (["predict", "--model", "{run}/model.json", "1", "2", "3"], "not 3"),
+            (["predict", "--model", "{run}/model.json", "1", "nan"], "coordinates must be a finite number"),
+            (["predict", "--model", "{run}/none.json", "1", "2"], "--model: cannot read"),
+            (["predict", "--model", "{run}/metrics.json", "1", "2"], "--model: {run}/metrics.json is not a chainrule"),
+            (["eval", "--model", "{run}/none.json"], "--model: cannot read"),
+            (["eval", "--model", "{run}/metrics.json"], "is not a chainrule model file"),
+            (["eval", "--model", "{run}/model.json", "--loss", "cross_entropy"], "one output per class"),
+            (["eval", "--model", "{run}/model.json", "--classes", "3"], "--classes must be 2 for --loss hinge"),
+            (["eval", "--model", "{run}/model.json", "--samples", "1"], "--samples must be at least 2, not 1"),
+            (["predict", "1", "2"], "--model"),
+        ],
+    )
+    def test_bad_uses_exit_2_with_one_line(
+        self, argv: list[str], message: str, default_run: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert nn_main([part.format(run=default_run) for part in argv]) == 2
+        assert message.format(run=default_run) in error_line(capsys)
+
+
 class TestHelpAndErrors:
-    @pytest.mark.parametrize("command", ["train"])
+    @pytest.mark.parametrize("command", ["train", "eval", "predict"])
     def test_help_is_plain_text_with_every_default(self, command: str, capsys: pytest.CaptureFixture[str]) -> None:
         assert nn_main([command, "--help"]) == 0
         text = capsys.readouterr().out
