@@ -73,6 +73,19 @@ examples:
   python -m nn predict --model runs/moons/model.json -- -1e-3 0.5       (-- before a number like -1e-3)"""
 
 
+EVAL_DESCRIPTION = """\
+Measure a trained model on fresh points from a dataset's generator: its accuracy and mean loss.
+
+The default seed, 1338, is the held-out seed of a training run with the default --seed 1337, so
+it repeats that run's heldout_accuracy and heldout_loss; for another run, give its heldout_seed
+(in its metrics.json), and never its training seed. Exit status 2 for bad options."""
+
+PREDICT_DESCRIPTION = """\
+Print a trained model's output for points, and the class it predicts: the sign of a single
+output (+1 or -1), or the index of the largest of several outputs. Give a point's coordinates,
+and several points one after the other. Exit status 2 for bad options."""
+
+
 class _ArgumentError(Exception):
     pass
 
@@ -101,6 +114,11 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
             shown = ",".join(map(str, default)) if isinstance(default, list) else str(default)
             text += f" (default: {shown.replace('%', '%%')})"
         return text
+
+
+def _described(text: str) -> dict[str, Any]:
+    """A subcommand's description, as plain text kept in its lines."""
+    return {"description": _plain(text), "formatter_class": _HelpFormatter}
 
 
 def _plain(text: str) -> str:
@@ -203,9 +221,11 @@ def _option(name: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m nn", description="Train small neural networks built on chainrule's autograd.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{train,eval,predict}")
-    common: dict[str, Any] = {"formatter_class": _HelpFormatter, "description": _plain(__doc__ or "")}
     t = commands.add_parser(
-        "train", help="train a model and write metrics, the model, plots and a graph", epilog=TRAIN_EXAMPLES, **common
+        "train",
+        help="train a model and write metrics, the model, plots and a graph",
+        epilog=TRAIN_EXAMPLES,
+        **_described(__doc__ or ""),
     )
     for name, spec in SETTINGS.items():
         t.add_argument(_option(name), **spec)
@@ -213,17 +233,24 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--config", type=Path, help="a metrics.json (or JSON settings) to repeat; options given override it")
     t.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines on stderr")
 
-    e = commands.add_parser("eval", help="measure a trained model on fresh points", epilog=EVAL_EXAMPLES, **common)
+    e = commands.add_parser(
+        "eval", help="measure a trained model on fresh points", epilog=EVAL_EXAMPLES, **_described(EVAL_DESCRIPTION)
+    )
     e.add_argument("--model", type=Path, required=True, help="a model.json written by train")
     e.add_argument("--dataset", **{k: v for k, v in SETTINGS["dataset"].items() if k != "help"}, help="the dataset")
     e.add_argument("--samples", type=_at_least(2), default=1000, help="points to draw")
-    e.add_argument("--seed", type=_integer, default=datasets.HELDOUT_SEED, help="seed of the points (not training's)")
+    e.add_argument(
+        "--seed", type=_integer, default=datasets.HELDOUT_SEED, help="seed of the points; not the model's training seed"
+    )
     e.add_argument("--noise", **SETTINGS["noise"])
     e.add_argument("--classes", type=_at_least(2), help="classes (default: the model's outputs, or 2 for one output)")
     e.add_argument("--loss", choices=sorted(LOSSES), help="loss (default: hinge, or cross_entropy for several outputs)")
 
     p = commands.add_parser(
-        "predict", help="print a trained model's output for points", epilog=PREDICT_EXAMPLES, **common
+        "predict",
+        help="print a trained model's output for points",
+        epilog=PREDICT_EXAMPLES,
+        **_described(PREDICT_DESCRIPTION),
     )
     p.add_argument("--model", type=Path, required=True, help="a model.json written by train")
     p.add_argument(
