@@ -100,8 +100,9 @@ class NeuronGraph:
         drawing: the graph, titled with the caption; write it with `autograd.save_graph`.
         neuron: the neuron's index in the first layer (``layers.0.neurons.<neuron>`` in a model file).
         point: the training point's index in `X`.
-        of_loss: True when the gradients are of the point's loss; False when the
-            loss is flat at every point, so they are of the neuron's output.
+        of_loss: True when the gradients are of the point's loss; False when no
+            point's loss passes a gradient back to the first layer, so they are
+            of the neuron's output.
         caption: the title, in words.
     """
 
@@ -136,9 +137,10 @@ def neuron_graph(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], l
     with no_grad():
         point_losses = [LOSSES[loss]([model(x)], [t]).data for x, t in zip(X, targets)]
     by_loss = sorted(range(len(X)), key=lambda i: -point_losses[i])
+    copy = _copy(model)
     for of_loss, candidates in ((True, [i for i in by_loss if point_losses[i] > 0]), (False, range(len(X)))):
         for i in candidates:
-            copy = _copy(model)
+            copy.zero_grad()
             hidden, score = _forward(copy, X[i])
             (LOSSES[loss]([score], [targets[i]]) if of_loss else sum(hidden, Value(0.0))).backward()
             gradients = [abs(n.b.grad) for n in copy.layers[0].neurons]
@@ -192,7 +194,9 @@ def _draw(
         what = f"gradients of that point's {loss} loss, {point_loss.data:.4g}"
     else:
         out.backward()
-        what = f"the {loss} loss is flat at every training point: gradients of the neuron's output"
+        what = f"no gradient of the {loss} loss reaches the first layer from any training point: gradients of out"
+        if neuron.b.grad == 0:
+            what += " (zero too: no first-layer neuron is on for any training point)"
     caption = f"{where}\\n{what}"  # a line break in a Graphviz label
     drawing = draw_dot(out)
     drawing.attr(label=caption, labelloc="t", fontname="Helvetica")
