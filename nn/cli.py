@@ -311,7 +311,7 @@ def _config_argv(path: Path) -> list[str]:
         raise _ArgumentError(
             f"--config {path}: unknown settings {', '.join(map(repr, unknown))}; known: {', '.join(SETTINGS)}"
         )
-    tokens = []
+    tokens: list[str] = []
     for name, value in settings.items():
         if value is None:
             continue  # the option's default
@@ -321,7 +321,7 @@ def _config_argv(path: Path) -> list[str]:
             text = repr(value) if isinstance(value, float) else str(value)  # repr: the float to the last bit
         else:
             raise _ArgumentError(f"--config {path}: {name} must be a number, a name or a list of sizes, not {value!r}")
-        tokens += [_option(name), text]
+        tokens.append(f"{_option(name)}={text}")  # one token: a value such as -1e-3 is not taken for an option
     return tokens
 
 

@@ -107,7 +107,8 @@ class TestConfig:
         assert (settings["steps"], settings["lr"], settings["hidden"]) == (4, 0.2, [4])
 
     def test_a_file_of_settings_alone(self, tmp_path: Path) -> None:
-        (tmp_path / "c.json").write_text(json.dumps({"dataset": "xor", "steps": 2, "hidden": [3], "samples": 10}))
+        settings = {"dataset": "xor", "steps": 2, "hidden": [3], "samples": 10, "seed": -5}
+        (tmp_path / "c.json").write_text(json.dumps(settings))
         argv = ["train", "--config", str(tmp_path / "c.json"), "--heldout-samples", "10", "--out", str(tmp_path)]
         assert nn_main([*argv, "--no-progress"]) == 0
         assert MLP.from_file(tmp_path / "model.json").config()["nouts"] == [3, 1]
@@ -117,6 +118,7 @@ class TestConfig:
         [
             ({"settings": {"lr": 0.1, "learning_rate": 0.1}}, "unknown settings 'learning_rate'"),
             ({"settings": {"lr": "fast"}}, "--lr must be a number, not 'fast'"),
+            ({"settings": {"noise": -1e-5}}, "--noise must be a number >= 0, not '-1e-05'"),
             ({"settings": {"steps": 1.5}}, "--steps must be a whole number"),
             ({"settings": {"steps": True}}, "steps must be a number, a name or a list of sizes"),
             ({"settings": {"dataset": "mnist"}}, "--dataset: invalid choice"),
