@@ -440,7 +440,7 @@ def _write_outputs(
     }
     write_json_atomically(out / "metrics.json", metrics)
     model.save(out / "model.json")
-    title = f"{args.dataset}: per-step batch loss (with the L2 penalty) and accuracy\n{_batches_text(args)}"
+    title = f"{args.dataset}: per-step batch loss (with the L2 penalty) and accuracy\nsteps {_batches_text(args)}"
     plot_history(history, title=title).savefig(out / "loss.png", dpi=100)
     plot_decision_boundary(model, X, y, title=f"{args.dataset}: decision boundary").savefig(
         out / "boundary.png", dpi=100
