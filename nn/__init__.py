@@ -50,13 +50,14 @@ from nn import datasets, losses, optim  # noqa: E402 (after the check, which exp
 from nn.layers import MLP, Layer, Neuron  # noqa: E402
 from nn.module import ModelFileError, Module  # noqa: E402
 from nn.optim import SGD, Adam, linear_decay  # noqa: E402
-from nn.train import History, TrainingDivergedError, accuracy, predict, train  # noqa: E402
+from nn.train import Evaluation, History, TrainingDivergedError, accuracy, evaluate, predict, train  # noqa: E402
 
 __all__ = [
     "MLP",
     "SGD",
     "Adam",
     "AutogradClashError",
+    "Evaluation",
     "History",
     "Layer",
     "ModelFileError",
@@ -65,6 +66,7 @@ __all__ = [
     "TrainingDivergedError",
     "accuracy",
     "datasets",
+    "evaluate",
     "linear_decay",
     "losses",
     "optim",

@@ -1,4 +1,4 @@
-"""``python -m nn train ...``: see `nn.cli`."""
+"""``python -m nn train | eval | predict ...``: see `nn.cli`."""
 
 from nn.cli import main
 

@@ -1,39 +1,89 @@
-"""``python -m nn train``: the main job: train a small network and write what it learned.
+"""``python -m nn``: train a small network, measure a trained one, or ask it about points.
 
-By default it is micrograd's demo: 100 moons points, ``MLP(2, [16, 16, 1])``,
-hinge loss plus a 1e-4 L2 penalty, SGD with the learning rate decaying from
-1.0 to 0.1 over the steps. It writes to ``--out``:
+``python -m nn train`` is the main job. By default it is micrograd's demo: 100
+moons points, ``MLP(2, [16, 16, 1])``, hinge loss plus a 1e-4 L2 penalty, SGD
+with the learning rate decaying from 1.0 to 0.1 over the steps. It writes to
+``--out`` (by default ``runs/<dataset>``):
 
-- ``metrics.json``: accuracy, loss, steps, seconds and the settings;
+- ``metrics.json``: the results and every setting of the run (see below);
 - ``model.json``: the trained model (load it with ``nn.MLP.from_file``);
-- ``loss.png`` and ``boundary.png``: the loss curve and the decision boundary;
-- ``graph.svg``: the graph of one neuron for one input, after backward.
+- ``loss.png``: each step's batch loss and batch accuracy;
+- ``boundary.png``: the decision boundary over the training points;
+- ``graph.svg``: one first-layer neuron on one training point, after backward,
+  with non-zero gradients of that point's loss; its title says which.
+
+In ``metrics.json``, ``accuracy`` and ``loss`` are the trained model's on the
+whole training set (the loss without the L2 penalty); ``heldout_accuracy`` and
+``heldout_loss`` the same on fresh points from the same generator, drawn with
+``--heldout-seed``; ``last_batch_loss`` and ``last_batch_accuracy`` are the last
+step's, on its batch, before its update (the loss with the penalty);
+``history`` holds every step's batch numbers. ``settings`` records every
+option but ``--out``, ``--config`` and ``--no-progress``, keyed by its name
+with underscores for dashes: ``python -m nn train --config metrics.json``
+repeats the run exactly, and options given as well override the file's.
+
+``python -m nn eval --model model.json`` measures a trained model on fresh
+points (by default 1000 moons points drawn with seed 1338, the held-out seed of
+a default training run). ``python -m nn predict --model model.json x1 x2``
+prints the model's output and predicted class for a point; give several points
+one after the other, as ``x1 x2 x1 x2``.
+
+Exit statuses: 0 on success, 2 for bad options (one line on stderr), and 1
+when the run fails: training diverges, or an output cannot be written.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from autograd import Value
 from autograd.render import RendererNotFoundError, RenderError
 from nn import datasets
-from nn.layers import ACTIVATIONS, INITS, MLP, Neuron
-from nn.module import write_json_atomically
+from nn.layers import ACTIVATIONS, INITS, MLP
+from nn.module import ModelFileError, write_json_atomically
 from nn.optim import SGD, Adam, linear_decay
-from nn.train import LOSSES, History, TrainingDivergedError, accuracy, train
+from nn.train import LABELS, LOSSES, Evaluation, History, TrainingDivergedError, evaluate, predict, train
 
-__all__ = ["main"]
+__all__ = ["SETTINGS", "main"]
 
-EXAMPLES = """\
+TRAIN_EXAMPLES = """\
 examples:
-  python -m nn train --dataset moons --steps 100 --seed 1337 --out runs/moons
+  python -m nn train --dataset moons --steps 100 --seed 1337
   python -m nn train --dataset circles --hidden 8,8 --activation tanh --optimizer adam --lr 0.05
   python -m nn train --dataset spirals --classes 3 --loss cross_entropy --hidden 32,32 --steps 300
-  python -m nn train --dataset xor --batch-size 10 --no-progress"""
+  python -m nn train --dataset xor --batch-size 10 --no-progress
+  python -m nn train --config runs/moons/metrics.json --out runs/again"""
+
+EVAL_EXAMPLES = """\
+examples:
+  python -m nn eval --model runs/moons/model.json
+  python -m nn eval --model runs/spirals/model.json --dataset spirals --samples 300 --seed 7"""
+
+PREDICT_EXAMPLES = """\
+examples:
+  python -m nn predict --model runs/moons/model.json 0.5 -0.2
+  python -m nn predict --model runs/moons/model.json 0.5 -0.2 1.5 0.3   (two points)
+  python -m nn predict --model runs/moons/model.json -- -1e-3 0.5       (-- before a number like -1e-3)"""
+
+
+EVAL_DESCRIPTION = """\
+Measure a trained model on fresh points from a dataset's generator: its accuracy and mean loss.
+
+The default seed, 1338, is the held-out seed of a training run with the default --seed 1337, so
+it repeats that run's heldout_accuracy and heldout_loss; for another run, give its heldout_seed
+(in its metrics.json), and never its training seed. Exit status 2 for bad options."""
+
+PREDICT_DESCRIPTION = """\
+Print a trained model's output for points, and the class it predicts: the sign of a single
+output (+1 or -1), or the index of the largest of several outputs. Give a point's coordinates,
+and several points one after the other. Exit status 2 for bad options."""
 
 
 class _ArgumentError(Exception):
@@ -42,16 +92,81 @@ class _ArgumentError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise _ArgumentError(message)
+        raise _ArgumentError(_name_the_option(message))
 
 
-def _positive_int(text: str) -> int:
+def _name_the_option(message: str) -> str:
+    """argparse's "argument --samples/-n: must be ..." as "--samples must be ..."."""
+    found = re.match(r"argument ([^:/\s]+)(?:/\S+)?: (.*)", message, re.DOTALL)
+    if not found:
+        return message
+    option, text = found.groups()
+    return f"{option} {text}" if text.startswith(("must ", "is ")) else f"{option}: {text}"
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the description's lines, and shows each option's default after its help."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if action.option_strings and default not in (None, False, argparse.SUPPRESS) and "default" not in text:
+            shown = ",".join(map(str, default)) if isinstance(default, list) else str(default)
+            text += f" (default: {shown.replace('%', '%%')})"
+        return text
+
+
+def _described(text: str) -> dict[str, Any]:
+    """A subcommand's description, as plain text kept in its lines."""
+    return {"description": _plain(text), "formatter_class": _HelpFormatter}
+
+
+def _plain(text: str) -> str:
+    """A docstring as help text: without reST's double backticks and single-backtick references."""
+    return re.sub(r"``([^`]*)``|`([^`]*)`", lambda m: m.group(1) or m.group(2), text)
+
+
+def _at_least(least: int) -> Callable[[str], int]:
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, not {value}")
+        return value
+
+    return whole_number
+
+
+def _integer(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text!r}")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = _number(text)
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"must be a positive number below 1e6, not {text!r}")
     return value
 
 
@@ -59,48 +174,88 @@ def _sizes(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of layer sizes") from None
-    if any(size < 1 for size in sizes):
-        raise argparse.ArgumentTypeError(f"{text!r}: layer sizes must be at least 1")
+        sizes = []
+    if not sizes or any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"must be layer sizes of at least 1, comma-separated as 16,16, not {text!r}")
     return sizes
 
 
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < 1e6:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return value
+SETTINGS: dict[str, dict[str, Any]] = {
+    "dataset": {"choices": sorted(datasets.DATASETS), "default": "moons", "help": "the toy dataset"},
+    "samples": {"type": _at_least(2), "default": 100, "help": "training points"},
+    "noise": {"type": _non_negative, "default": 0.1, "help": "standard deviation of the noise on each coordinate"},
+    "classes": {
+        "type": _at_least(2),
+        "help": "classes (default: 3 for spirals and blobs; moons, circles and xor have 2)",
+    },
+    "hidden": {"type": _sizes, "default": [16, 16], "help": "hidden layer sizes, comma-separated"},
+    "activation": {
+        "choices": [a for a in ACTIVATIONS if a != "linear"],
+        "default": "relu",
+        "help": "activation of the hidden layers (the output layer is linear)",
+    },
+    "init": {"choices": INITS, "default": "uniform", "help": "weight initialisation"},
+    "loss": {"choices": sorted(LOSSES), "help": "loss (default: hinge, or cross_entropy for 3 or more classes)"},
+    "optimizer": {"choices": ["sgd", "momentum", "adam"], "default": "sgd", "help": "update rule"},
+    "lr": {
+        "type": _rate,
+        "help": "learning rate (default: for sgd and momentum 1.0 decaying linearly to 0.1 over the steps; adam 0.05)",
+    },
+    "alpha": {"type": _non_negative, "default": 1e-4, "help": "weight of the L2 penalty added to the loss"},
+    "steps": {"type": _at_least(1), "default": 100, "help": "training steps (updates)"},
+    "batch_size": {
+        "type": _at_least(1),
+        "help": "points per step, shuffled each epoch (default: the whole set; 1 is stochastic)",
+    },
+    "seed": {"type": _integer, "default": 1337, "help": "seed of the training points, the weights and the batches"},
+    "heldout_samples": {"type": _at_least(2), "default": 1000, "help": "held-out points to measure the model on"},
+    "heldout_seed": {"type": _integer, "help": "seed of the held-out points (default: --seed plus 1)"},
+}
+"""The options of ``train`` that decide its result, keyed as ``metrics.json`` records them."""
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m nn", description="Train small neural networks built on chainrule's autograd.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,eval,predict}")
     t = commands.add_parser(
         "train",
         help="train a model and write metrics, the model, plots and a graph",
-        description=__doc__,
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=TRAIN_EXAMPLES,
+        **_described(__doc__ or ""),
     )
-    t.add_argument("--dataset", choices=sorted(datasets.DATASETS), default="moons")
-    t.add_argument("--samples", type=_positive_int, default=100, help="number of points (default 100)")
-    t.add_argument("--noise", type=float, default=0.1, help="noise of the dataset (default 0.1)")
-    t.add_argument("--classes", type=_positive_int, default=3, help="classes for spirals and blobs (default 3)")
-    t.add_argument("--hidden", type=_sizes, default=[16, 16], help="hidden layer sizes (default 16,16)")
-    t.add_argument("--activation", choices=[a for a in ACTIVATIONS if a != "linear"], default="relu")
-    t.add_argument("--init", choices=INITS, default="uniform")
-    t.add_argument("--loss", choices=sorted(LOSSES), help="default: hinge, or cross_entropy for 3+ classes")
-    t.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default="sgd")
-    t.add_argument("--lr", type=_rate, help="learning rate (default: SGD decays 1.0 to 0.1; Adam 0.05)")
-    t.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty weight (default 1e-4)")
-    t.add_argument("--steps", type=_positive_int, default=100)
-    t.add_argument("--batch-size", type=_positive_int, help="default: the whole set; 1 is stochastic")
-    t.add_argument("--seed", type=int, default=1337)
-    t.add_argument("--out", type=Path, default=Path("runs/moons"), help="output folder (default runs/moons)")
-    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    for name, spec in SETTINGS.items():
+        t.add_argument(_option(name), **spec)
+    t.add_argument("--out", type=Path, help="output folder (default: runs/<dataset>)")
+    t.add_argument("--config", type=Path, help="a metrics.json (or JSON settings) to repeat; options given override it")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines on stderr")
+
+    e = commands.add_parser(
+        "eval", help="measure a trained model on fresh points", epilog=EVAL_EXAMPLES, **_described(EVAL_DESCRIPTION)
+    )
+    e.add_argument("--model", type=Path, required=True, help="a model.json written by train")
+    e.add_argument("--dataset", **{k: v for k, v in SETTINGS["dataset"].items() if k != "help"}, help="the dataset")
+    e.add_argument("--samples", type=_at_least(2), default=1000, help="points to draw")
+    e.add_argument(
+        "--seed", type=_integer, default=datasets.HELDOUT_SEED, help="seed of the points; not the model's training seed"
+    )
+    e.add_argument("--noise", **SETTINGS["noise"])
+    e.add_argument("--classes", type=_at_least(2), help="classes (default: the model's outputs, or 2 for one output)")
+    e.add_argument("--loss", choices=sorted(LOSSES), help="loss (default: hinge, or cross_entropy for several outputs)")
+
+    p = commands.add_parser(
+        "predict",
+        help="print a trained model's output for points",
+        epilog=PREDICT_EXAMPLES,
+        **_described(PREDICT_DESCRIPTION),
+    )
+    p.add_argument("--model", type=Path, required=True, help="a model.json written by train")
+    p.add_argument(
+        "coordinates", type=_number, nargs="+", help="a point's coordinates; several points one after the other"
+    )
     return parser
 
 
@@ -112,10 +267,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         fails: training diverges, or an output cannot be written (a folder
         that cannot be made, no program to render the graph).
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     try:
         args = parser.parse_args(argv)
-        return _train(args)
+        if args.command == "train" and args.config is not None:
+            args = _with_config(parser, args.config, argv[argv.index("train") + 1 :])
+        command = {"train": _train, "eval": _eval, "predict": _predict}[args.command]
+        return command(args)
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
     except (_ArgumentError, ValueError) as error:
@@ -126,48 +285,101 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _with_config(parser: argparse.ArgumentParser, path: Path, options: list[str]) -> argparse.Namespace:
+    """The options of ``train`` read from a config file, then from the command line, which has the last word."""
+    config = _config_argv(path)
+    try:
+        parser.parse_args(["train", *config])
+    except _ArgumentError as error:
+        raise _ArgumentError(f"--config {path}: {error}") from None
+    return parser.parse_args(["train", *config, *options])
+
+
+def _config_argv(path: Path) -> list[str]:
+    """The settings of a metrics.json (or of a JSON object of settings) as command-line options."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise _ArgumentError(f"--config: cannot read {path}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise _ArgumentError(f"--config: {path} is not valid JSON: {error}") from None
+    settings = document.get("settings", document) if isinstance(document, dict) else document
+    if not isinstance(settings, dict):
+        raise _ArgumentError(f"--config: {path} holds no settings: give a metrics.json written by train")
+    unknown = [name for name in settings if name not in SETTINGS]
+    if unknown:
+        raise _ArgumentError(
+            f"--config {path}: unknown settings {', '.join(map(repr, unknown))}; known: {', '.join(SETTINGS)}"
+        )
+    tokens: list[str] = []
+    for name, value in settings.items():
+        if value is None:
+            continue  # the option's default
+        if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            text = ",".join(map(str, value))
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            text = repr(value) if isinstance(value, float) else str(value)  # repr: the float to the last bit
+        else:
+            raise _ArgumentError(f"--config {path}: {name} must be a number, a name or a list of sizes, not {value!r}")
+        tokens.append(f"{_option(name)}={text}")  # one token: a value such as -1e-3 is not taken for an option
+    return tokens
+
+
+# -- train ------------------------------------------------------------------------------
+
+
 def _train(args: argparse.Namespace) -> int:
-    multiclass = args.dataset in ("spirals", "blobs")
-    loss = args.loss or ("cross_entropy" if multiclass and args.classes > 2 else "hinge")
-    if multiclass:
-        X, y = _multiclass_data(args)
-        classes = args.classes
-        if classes == 2 and loss != "cross_entropy" and loss != "bce":
-            y = [1.0 if label == 1 else -1.0 for label in y]  # class indices 0/1 as the -1/+1 of hinge and mse
-    else:
-        labels = "01" if loss == "bce" else "pm1"
-        X, y = datasets.DATASETS[args.dataset](args.samples, noise=args.noise, seed=args.seed, labels=labels)
-        classes = 2
-    if loss == "cross_entropy":
-        outputs = classes
-    elif classes > 2:
-        raise ValueError(f"--loss {loss} handles two classes; use --loss cross_entropy for {classes}")
-    else:
-        outputs = 1
+    _resolve(args)
+    labels = LABELS[args.loss]
+    data = {"noise": args.noise, "classes": args.classes, "labels": labels}
+    X, y = datasets.make(args.dataset, args.samples, seed=args.seed, **data)
+    heldout_set = datasets.heldout(
+        args.dataset, args.heldout_samples, seed=args.heldout_seed, training_seed=args.seed, **data
+    )
+    outputs = args.classes if args.loss == "cross_entropy" else 1
     model = MLP(2, [*args.hidden, outputs], activation=args.activation, init=args.init, seed=args.seed)
     optimizer = _optimizer(args, model)
+    print(f"model: MLP {'-'.join(map(str, [2, *args.hidden, outputs]))}, {args.activation}, ", end="")
+    print(f"{len(model.parameters())} parameters; {args.loss} loss; {args.optimizer}, lr {_rate_text(args)}")
     started = time.perf_counter()
     history = train(
-        model, X, y, loss=loss, optimizer=optimizer, steps=args.steps, batch_size=args.batch_size,
+        model, X, y, loss=args.loss, optimizer=optimizer, steps=args.steps, batch_size=args.batch_size,
         alpha=args.alpha, seed=args.seed, progress=not args.no_progress,
     )  # fmt: skip
     seconds = time.perf_counter() - started
+    whole = evaluate(model, X, y, loss=args.loss)
+    heldout = evaluate(model, *heldout_set, loss=args.loss)
     final = history.final
-    train_accuracy = accuracy(model, X, y, loss=loss)
-    sizes = "-".join(str(n) for n in [2, *args.hidden, outputs])
-    print(f"model: MLP {sizes}, {args.activation}, {len(model.parameters())} parameters; loss {loss}; {args.optimizer}")
-    print(f"{args.steps} steps in {seconds:.2f} s: loss {final.loss:.6f}, training accuracy {train_accuracy:.1%}")
-    _write_outputs(args, model, X, y, history, loss, train_accuracy, seconds)
+    print(f"{args.steps} steps, {_batches_text(args)}, in {seconds:.2f} s")
+    print(f"last step's batch: loss {final.loss:.6f} (with the L2 penalty), accuracy {final.accuracy:.1%}")
+    print(f"training set, all {whole.size} points: {_scores_text(whole, args.loss)} (the trained model; no penalty)")
+    print(f"held-out set, {heldout.size} fresh points (seed {args.heldout_seed}): {_scores_text(heldout, args.loss)}")
+    caption = _write_outputs(args, model, X, y, history, whole, heldout, seconds)
+    print(f"graph.svg: {caption}")
     print(f"wrote metrics.json, model.json, loss.png, boundary.png, graph.svg to {args.out}")
     return 0
 
 
-def _multiclass_data(args: argparse.Namespace) -> tuple[list[list[float]], list[float]]:
-    if args.classes < 2:
-        raise ValueError("--classes must be at least 2")
-    if args.dataset == "spirals":
-        return datasets.spirals(args.samples, classes=args.classes, noise=args.noise, seed=args.seed)
-    return datasets.blobs(args.samples, centers=args.classes, noise=args.noise, seed=args.seed)
+def _resolve(args: argparse.Namespace) -> None:
+    """Fill in the defaults that depend on other options, and refuse options that do not fit together."""
+    several = args.dataset not in datasets.TWO_CLASS
+    if args.classes is None:
+        args.classes = 3 if several else 2
+    elif not several and args.classes != 2:
+        raise _ArgumentError(f"--classes must be 2 for {args.dataset}, not {args.classes}: it has two classes")
+    if args.loss is None:
+        args.loss = "cross_entropy" if args.classes > 2 else "hinge"
+    elif args.loss != "cross_entropy" and args.classes > 2:
+        raise _ArgumentError(f"--loss {args.loss} handles two classes; use --loss cross_entropy for {args.classes}")
+    for name in ("samples", "heldout_samples"):
+        if getattr(args, name) < args.classes:
+            raise _ArgumentError(f"{_option(name)} must be at least --classes ({args.classes})")
+    if args.heldout_seed is None:
+        args.heldout_seed = args.seed + 1
+    elif args.heldout_seed == args.seed:
+        raise _ArgumentError(f"--heldout-seed must differ from --seed ({args.seed}): the points would be the same")
+    if args.out is None:
+        args.out = Path("runs") / args.dataset
 
 
 def _optimizer(args: argparse.Namespace, model: MLP) -> SGD | Adam:
@@ -177,56 +389,123 @@ def _optimizer(args: argparse.Namespace, model: MLP) -> SGD | Adam:
     return SGD(model.parameters(), lr=lr, momentum=0.9 if args.optimizer == "momentum" else 0.0)
 
 
+def _rate_text(args: argparse.Namespace) -> str:
+    if args.lr is not None:
+        return f"{args.lr:g}"
+    return "0.05" if args.optimizer == "adam" else f"1.0 decaying linearly to 0.1 over {args.steps} steps"
+
+
+def _batches_text(args: argparse.Namespace) -> str:
+    if args.batch_size is None or args.batch_size >= args.samples:
+        return f"each on the whole set of {args.samples} points"
+    return f"each on a batch of {args.batch_size} of the {args.samples} points, shuffled each epoch"
+
+
+def _scores_text(result: Evaluation, loss: str) -> str:
+    return f"accuracy {result.accuracy:.1%}, {loss} loss {result.loss:.6f}"
+
+
 def _write_outputs(
     args: argparse.Namespace,
     model: MLP,
     X: list[list[float]],
     y: list[float],
     history: History,
-    loss: str,
-    train_accuracy: float,
+    whole: Evaluation,
+    heldout: Evaluation,
     seconds: float,
-) -> None:
+) -> str:
+    """Write every output; returns the caption of graph.svg."""
     from autograd import save_graph
-    from nn.plot import plot_decision_boundary, plot_history
+    from nn.plot import neuron_graph, plot_decision_boundary, plot_history
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     metrics = {
-        "accuracy": train_accuracy,
-        "loss": history.final.loss,
-        "steps": args.steps,
+        "accuracy": whole.accuracy,
+        "loss": whole.loss,
+        "heldout_accuracy": heldout.accuracy,
+        "heldout_loss": heldout.loss,
+        "last_batch_loss": history.final.loss,
+        "last_batch_accuracy": history.final.accuracy,
         "seconds": seconds,
-        "dataset": args.dataset,
-        "samples": args.samples,
         "architecture": [2, *args.hidden, model.config()["nouts"][-1]],
-        "activation": args.activation,
-        "loss_function": loss,
-        "optimizer": args.optimizer,
-        "batch_size": args.batch_size,
-        "seed": args.seed,
-        "history": {"loss": history.losses, "accuracy": history.accuracies},
+        "parameters": len(model.parameters()),
+        "settings": {name: getattr(args, name) for name in SETTINGS},
+        "history": {
+            "batch_loss": history.losses,
+            "batch_accuracy": history.accuracies,
+            "lr": [r.lr for r in history.records],
+        },
     }
     write_json_atomically(out / "metrics.json", metrics)
     model.save(out / "model.json")
-    plot_history(history, title=f"{args.dataset}: loss and accuracy").savefig(out / "loss.png", dpi=100)
+    title = f"{args.dataset}: per-step batch loss (with the L2 penalty) and accuracy\nsteps {_batches_text(args)}"
+    plot_history(history, title=title).savefig(out / "loss.png", dpi=100)
     plot_decision_boundary(model, X, y, title=f"{args.dataset}: decision boundary").savefig(
         out / "boundary.png", dpi=100
     )
-    save_graph(_one_neuron(model, X[0]), out / "graph.svg")
+    picture = neuron_graph(model, X, y, loss=args.loss)
+    save_graph(picture.drawing, out / "graph.svg")
+    return picture.caption
 
 
-def _one_neuron(model: MLP, x: list[float]) -> Value:
-    """The first neuron of the first layer, on the first input, built elementwise, after backward."""
-    trained = model.layers[0].neurons[0]
-    neuron = Neuron(len(trained.w), trained.activation, fused=False, seed=0)
-    for mine, theirs in zip(neuron.parameters(), trained.parameters()):
-        mine.data = theirs.data
-    for i, w in enumerate(neuron.w):
-        w.label = f"w{i + 1}"
-    neuron.b.label = "b"
-    inputs = [Value(value, label=f"x{i + 1}") for i, value in enumerate(x)]
-    out = neuron(inputs)
-    out.label = "out"
-    out.backward()
-    return out
+# -- eval and predict -------------------------------------------------------------------
+
+
+def _load(path: Path) -> MLP:
+    try:
+        return MLP.from_file(path)
+    except ModelFileError as error:
+        raise _ArgumentError(f"--model: {error}") from None
+
+
+def _eval(args: argparse.Namespace) -> int:
+    model = _load(args.model)
+    config = model.config()
+    outputs = config["nouts"][-1]
+    if config["nin"] != 2:
+        raise _ArgumentError(f"--model: the model takes {config['nin']} inputs; the datasets' points have 2")
+    loss = args.loss or ("cross_entropy" if outputs > 1 else "hinge")
+    if loss == "cross_entropy":
+        if outputs < 2:
+            raise _ArgumentError("--loss cross_entropy needs a model with one output per class; this one has 1")
+        classes = args.classes or outputs
+        if classes != outputs:
+            raise _ArgumentError(f"--classes must be {outputs}, the model's outputs (one per class), not {classes}")
+    else:
+        if outputs != 1:
+            raise _ArgumentError(f"--loss {loss} needs a model with one output; this one has {outputs}")
+        classes = args.classes or 2
+        if classes != 2:
+            raise _ArgumentError(f"--classes must be 2 for --loss {loss}, not {classes}")
+    if args.dataset in datasets.TWO_CLASS and classes != 2:
+        raise _ArgumentError(f"--classes must be 2 for {args.dataset}, not {classes}: it has two classes")
+    if args.samples < classes:
+        raise _ArgumentError(f"--samples must be at least the number of classes ({classes})")
+    X, y = datasets.make(
+        args.dataset, args.samples, noise=args.noise, seed=args.seed, classes=classes, labels=LABELS[loss]
+    )
+    result = evaluate(model, X, y, loss=loss)
+    print(
+        f"{args.dataset}, {result.size} points (seed {args.seed}, noise {args.noise:g}): {_scores_text(result, loss)}"
+    )
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    model = _load(args.model)
+    nin = model.config()["nin"]
+    numbers: list[float] = args.coordinates
+    if len(numbers) % nin:
+        several = f" (or a multiple of {nin} for several points)" if nin > 1 else ""
+        raise _ArgumentError(f"the model takes {nin} coordinates per point: give {nin}{several}, not {len(numbers)}")
+    points = [numbers[k : k + nin] for k in range(0, len(numbers), nin)]
+    for point, output in zip(points, predict(model, points)):
+        where = ", ".join(f"{c:g}" for c in point)
+        if isinstance(output, list):
+            scores = ", ".join(f"{o:.6g}" for o in output)
+            print(f"{where}: outputs {scores} -> class {output.index(max(output))}")
+        else:
+            print(f"{where}: output {output:.6g} -> class {'+1' if output > 0 else '-1'}")
+    return 0

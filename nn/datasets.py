@@ -6,6 +6,10 @@ loss), or 0 and 1 with ``labels="01"``; sets with more classes use indices
 0, 1, 2, ... Every generator takes a `seed` (an int or a `random.Random`)
 and a `noise` level, the standard deviation of Gaussian noise added to each
 coordinate.
+
+`make` builds any of them by name with the labels a loss needs, and
+`heldout` draws fresh points from the same generator with another seed: the
+points a trained model never saw, to measure how well it generalises.
 """
 
 from __future__ import annotations
@@ -14,7 +18,19 @@ import math
 import random
 from collections.abc import Callable
 
-__all__ = ["DATASETS", "blobs", "circles", "moons", "spirals", "xor"]
+__all__ = [
+    "DATASETS",
+    "HELDOUT_SEED",
+    "LABELS",
+    "TWO_CLASS",
+    "blobs",
+    "circles",
+    "heldout",
+    "make",
+    "moons",
+    "spirals",
+    "xor",
+]
 
 Dataset = tuple[list[list[float]], list[float]]
 
@@ -147,3 +163,79 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
     "spirals": spirals,
     "blobs": blobs,
 }
+
+TWO_CLASS = ("moons", "circles", "xor")
+"""The generators that always make two classes; the others make `classes` of them."""
+
+LABELS = ("pm1", "01", "index")
+"""Label conventions for `make`: -1/+1, 0/1, or class indices 0, 1, 2, ..."""
+
+HELDOUT_SEED = 1338
+"""The default seed of held-out points: the training seed of ``python -m nn train`` (1337) plus one."""
+
+
+def make(
+    name: str,
+    n: int,
+    *,
+    noise: float,
+    seed: int | random.Random | None,
+    classes: int = 2,
+    labels: str = "pm1",
+) -> Dataset:
+    """The dataset `name` (a key of `DATASETS`) with `classes` classes and `labels` as a loss needs them.
+
+    Args:
+        name: "moons", "circles", "xor" (two classes), "spirals" or "blobs" (any number).
+        n, noise, seed: as for the generator.
+        classes: the number of classes; 2 for the two-class sets.
+        labels: "pm1" (-1/+1, two classes), "01" (0/1, two classes) or "index" (0, 1, 2, ...).
+
+    Example:
+        >>> X, y = make("spirals", 40, noise=0.1, seed=0, classes=2, labels="pm1")
+        >>> sorted(set(y))
+        [-1.0, 1.0]
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
+    if labels not in LABELS:
+        raise ValueError(f"labels must be one of {', '.join(LABELS)}, not {labels!r}")
+    if name in TWO_CLASS and classes != 2:
+        raise ValueError(f"{name} has 2 classes, not {classes!r}")
+    if labels != "index" and classes != 2:
+        raise ValueError(f"labels {labels!r} are for two classes, not {classes!r}")
+    if name in TWO_CLASS:
+        return DATASETS[name](n, noise=noise, seed=seed, labels="pm1" if labels == "pm1" else "01")
+    X, y = DATASETS[name](n, classes, noise=noise, seed=seed)
+    if labels == "pm1":
+        y = [1.0 if label == 1 else -1.0 for label in y]
+    return X, y
+
+
+def heldout(
+    name: str,
+    n: int,
+    *,
+    seed: int = HELDOUT_SEED,
+    training_seed: int | None = None,
+    noise: float,
+    classes: int = 2,
+    labels: str = "pm1",
+) -> Dataset:
+    """Fresh points from the generator a training set came from: the same settings, another seed.
+
+    A model's accuracy on them says how it does on points it never saw; early
+    stopping would watch its loss on them.
+
+    Raises:
+        ValueError: `seed` is the training seed (the points would be the
+            training points), or a setting `make` refuses.
+
+    Example:
+        >>> X, y = heldout("moons", 200, noise=0.1, training_seed=1337)
+        >>> X == make("moons", 200, noise=0.1, seed=1337)[0]
+        False
+    """
+    if training_seed is not None and seed == training_seed:
+        raise ValueError(f"the held-out seed must differ from the training seed ({seed}): the points would be the same")
+    return make(name, n, noise=noise, seed=seed, classes=classes, labels=labels)

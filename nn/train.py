@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,19 @@ from nn import losses
 from nn.layers import MLP
 from nn.optim import SGD, Optimizer
 
-__all__ = ["LOSSES", "History", "Record", "TrainingDivergedError", "accuracy", "batches", "predict", "train"]
+__all__ = [
+    "LABELS",
+    "LOSSES",
+    "Evaluation",
+    "History",
+    "Record",
+    "TrainingDivergedError",
+    "accuracy",
+    "batches",
+    "evaluate",
+    "predict",
+    "train",
+]
 
 LOSSES: dict[str, Callable[[Sequence[Any], Sequence[Any]], Value]] = {
     "hinge": losses.hinge,
@@ -28,6 +41,9 @@ LOSSES: dict[str, Callable[[Sequence[Any], Sequence[Any]], Value]] = {
     "cross_entropy": losses.softmax_cross_entropy,
 }
 """Loss names for `train` and the command line."""
+
+LABELS: dict[str, str] = {"hinge": "pm1", "mse": "pm1", "bce": "01", "cross_entropy": "index"}
+"""The labels each loss expects, as `nn.datasets.make` names them: -1/+1, 0/1 or class indices."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,15 @@ class History:
         if not self.records:
             raise ValueError("the history is empty: no step was run")
         return self.records[-1]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A model measured on a whole set: the fraction classified correctly and the mean loss (no penalty)."""
+
+    accuracy: float
+    loss: float
+    size: int
 
 
 class TrainingDivergedError(ArithmeticError):
@@ -134,7 +159,8 @@ def train(
         batch_size: None for the whole set, k for shuffled mini-batches, 1 for stochastic.
         alpha: the weight of the L2 penalty on the parameters (0 for none).
         seed: for the shuffling of mini-batches.
-        progress: show a progress bar (tqdm).
+        progress: show progress on stderr: a bar (tqdm) on a terminal, else
+            about ten plain lines.
 
     Raises:
         TrainingDivergedError: the loss became infinite or nan, or a number
@@ -160,38 +186,65 @@ def train(
     threshold = _threshold(loss, y)
     history = History()
     feed = batches(len(X), batch_size, random.Random(seed))
-    bar = None
-    if progress:  # tqdm is imported only when a bar is shown
+    report = _progress(steps) if progress else None
+    try:
+        for step in range(steps):
+            indices = next(feed)
+            outputs = [model(X[i]) for i in indices]
+            targets = [y[i] for i in indices]
+            if loss == "cross_entropy":
+                targets = [int(t) for t in targets]
+            try:
+                total = loss_fn(outputs, targets)
+                if alpha:
+                    total = total + losses.l2_penalty(parameters, alpha)
+                if not math.isfinite(total.data):
+                    raise TrainingDivergedError(step, f"the loss is {total.data}", history)
+                lr = optimizer.lr
+                optimizer.zero_grad()
+                total.backward()
+            except OverflowError as error:
+                raise TrainingDivergedError(step, str(error), history) from error
+            optimizer.step()
+            correct = sum(_correct(o, t, loss, threshold) for o, t in zip(outputs, targets))
+            record = Record(step, total.data, correct / len(indices), lr)
+            history.records.append(record)
+            if report is not None:
+                report(record)
+    finally:
+        if report is not None:
+            report(None)
+    return history
+
+
+def _progress(steps: int) -> Callable[[Record | None], None]:
+    """Report each record (None: the run ended): a tqdm bar on a terminal, else about ten plain lines."""
+    stream = sys.stderr
+    if stream.isatty():
         from tqdm import tqdm
 
-        bar = tqdm(total=steps, desc="training", leave=False)
-    for step in range(steps):
-        indices = next(feed)
-        outputs = [model(X[i]) for i in indices]
-        targets = [y[i] for i in indices]
-        if loss == "cross_entropy":
-            targets = [int(t) for t in targets]
-        try:
-            total = loss_fn(outputs, targets)
-            if alpha:
-                total = total + losses.l2_penalty(parameters, alpha)
-            if not math.isfinite(total.data):
-                raise TrainingDivergedError(step, f"the loss is {total.data}", history)
-            lr = optimizer.lr
-            optimizer.zero_grad()
-            total.backward()
-        except OverflowError as error:
-            raise TrainingDivergedError(step, str(error), history) from error
-        optimizer.step()
-        correct = sum(_correct(o, t, loss, threshold) for o, t in zip(outputs, targets))
-        record = Record(step, total.data, correct / len(indices), lr)
-        history.records.append(record)
-        if bar is not None:
-            bar.set_postfix(loss=f"{record.loss:.4f}", accuracy=f"{record.accuracy:.0%}", refresh=False)
+        bar = tqdm(total=steps, desc="training", leave=False, file=stream)
+
+        def update_bar(record: Record | None) -> None:
+            if record is None:
+                bar.close()
+                return
+            bar.set_postfix(batch_loss=f"{record.loss:.4f}", batch_accuracy=f"{record.accuracy:.0%}", refresh=False)
             bar.update()
-    if bar is not None:
-        bar.close()
-    return history
+
+        return update_bar
+    every = max(1, math.ceil(steps / 10))
+
+    def write_line(record: Record | None) -> None:
+        if record is not None and ((record.step + 1) % every == 0 or record.step + 1 == steps):
+            print(
+                f"training: step {record.step + 1}/{steps}: "
+                f"batch loss {record.loss:.6f}, batch accuracy {record.accuracy:.1%}",
+                file=stream,
+                flush=True,
+            )
+
+    return write_line
 
 
 def predict(model: MLP, X: Sequence[Sequence[float]]) -> list[Any]:
@@ -199,6 +252,28 @@ def predict(model: MLP, X: Sequence[Sequence[float]]) -> list[Any]:
     with no_grad():
         outputs = [model(x) for x in X]
     return [[o.data for o in out] if isinstance(out, list) else out.data for out in outputs]
+
+
+def evaluate(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], loss: str = "hinge") -> Evaluation:
+    """The accuracy and the mean `loss` of `model` on the whole set `(X, y)`, recording no graph.
+
+    The loss is the loss function's alone, without the L2 penalty training
+    adds, so that it compares across sets and runs.
+
+    Example:
+        >>> from nn import MLP, datasets
+        >>> X, y = datasets.moons(20, seed=0)
+        >>> evaluate(MLP(2, [4, 1], seed=0), X, y).size
+        20
+    """
+    _check_data(X, y, loss)
+    targets: list[Any] = [int(t) for t in y] if loss == "cross_entropy" else list(y)
+    with no_grad():
+        outputs = [model(x) for x in X]
+        mean = LOSSES[loss](outputs, targets).data
+    threshold = _threshold(loss, y)
+    correct = sum(_correct(o, t, loss, threshold) for o, t in zip(outputs, targets))
+    return Evaluation(correct / len(X), mean, len(X))
 
 
 def accuracy(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], loss: str = "hinge") -> float:

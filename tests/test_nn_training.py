@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,12 +21,15 @@ from nn import (
     TrainingDivergedError,
     accuracy,
     datasets,
+    evaluate,
     linear_decay,
     losses,
     predict,
     train,
 )
 from nn.cli import main as nn_main
+from nn.plot import NeuronGraph, neuron_graph
+from nn.train import LOSSES
 
 
 class TestLosses:
@@ -151,6 +157,40 @@ class TestDatasets:
             datasets.circles(20, noise=-1.0)
         with pytest.raises(ValueError, match="n must be"):
             datasets.moons(1)
+
+    @pytest.mark.parametrize(
+        ("name", "classes", "labels", "expected"),
+        [
+            ("moons", 2, "pm1", {-1.0, 1.0}),
+            ("moons", 2, "01", {0.0, 1.0}),
+            ("xor", 2, "index", {0.0, 1.0}),
+            ("spirals", 2, "pm1", {-1.0, 1.0}),
+            ("blobs", 2, "01", {0.0, 1.0}),
+            ("spirals", 4, "index", {0.0, 1.0, 2.0, 3.0}),
+        ],
+    )
+    def test_make_labels_the_classes_as_a_loss_needs(
+        self, name: str, classes: int, labels: str, expected: set[float]
+    ) -> None:
+        X, y = datasets.make(name, 40, noise=0.1, seed=0, classes=classes, labels=labels)
+        assert len(X) == 40
+        assert set(y) == expected
+
+    def test_make_refuses_settings_that_do_not_fit(self) -> None:
+        with pytest.raises(ValueError, match="moons has 2 classes"):
+            datasets.make("moons", 40, noise=0.1, seed=0, classes=3)
+        with pytest.raises(ValueError, match="for two classes"):
+            datasets.make("blobs", 40, noise=0.1, seed=0, classes=3, labels="pm1")
+        with pytest.raises(ValueError, match="unknown dataset"):
+            datasets.make("mnist", 40, noise=0.1, seed=0)
+
+    def test_heldout_points_are_fresh_points_from_the_same_generator(self) -> None:
+        training = datasets.make("moons", 100, noise=0.1, seed=1337)
+        heldout = datasets.heldout("moons", 100, noise=0.1, training_seed=1337)
+        assert heldout == datasets.make("moons", 100, noise=0.1, seed=datasets.HELDOUT_SEED)
+        assert not set(map(tuple, heldout[0])) & set(map(tuple, training[0]))
+        with pytest.raises(ValueError, match="must differ from the training seed"):
+            datasets.heldout("moons", 100, noise=0.1, seed=5, training_seed=5)
 
 
 class TestSaving:
@@ -282,6 +322,42 @@ class TestTraining:
         assert accuracy(model, X, y, loss="cross_entropy") > 0.95
         assert len(predict(model, X[:2])[0]) == 3
 
+    @pytest.mark.parametrize("loss", ["hinge", "mse", "bce", "cross_entropy"])
+    def test_evaluate_gives_the_accuracy_and_the_mean_loss_without_the_penalty(self, loss: str) -> None:
+        classes = 3 if loss == "cross_entropy" else 2
+        labels = {"hinge": "pm1", "mse": "pm1", "bce": "01", "cross_entropy": "index"}[loss]
+        X, y = datasets.make("blobs", 30, noise=0.5, seed=1, classes=classes, labels=labels)
+        model = MLP(2, [4, classes if loss == "cross_entropy" else 1], seed=1)
+        result = evaluate(model, X, y, loss=loss)
+        targets = [int(t) for t in y] if loss == "cross_entropy" else y
+        expected = LOSSES[loss]([model(x) for x in X], targets).data
+        assert (result.accuracy, result.loss, result.size) == (accuracy(model, X, y, loss=loss), expected, 30)
+
+    def test_progress_off_a_terminal_is_about_ten_whole_lines(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        X, y = datasets.moons(20, seed=0)
+        log = io.StringIO()  # not a terminal, as a log file or a CI job
+        monkeypatch.setattr(sys, "stderr", log)
+        train(MLP(2, [4, 1], seed=0), X, y, steps=95, progress=True)
+        lines = log.getvalue().splitlines(keepends=True)
+        assert 9 <= len(lines) <= 11
+        assert all(line.endswith("\n") and "\r" not in line for line in lines)
+        assert lines[0].startswith("training: step 10/95: batch loss ")
+        assert lines[-1].startswith("training: step 95/95: ")
+
+    def test_progress_on_a_terminal_is_a_bar(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        class Terminal(io.StringIO):
+            def isatty(self) -> bool:
+                return True
+
+        X, y = datasets.moons(20, seed=0)
+        terminal = Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        train(MLP(2, [4, 1], seed=0), X, y, steps=5, progress=True)
+        assert "\r" in terminal.getvalue()
+        assert "training: step" not in terminal.getvalue()
+
     def test_predict_records_no_graph(self) -> None:
         model = MLP(2, [3, 1], seed=0)
         assert predict(model, [[0.1, 0.2]]) == [model([0.1, 0.2]).data]
@@ -319,7 +395,7 @@ class TestMainJob:
         )
         assert status == 0
         printed = capsys.readouterr().out
-        assert "training accuracy 100.0%" in printed
+        assert "training set, all 100 points: accuracy 100.0%" in printed
         assert sorted(p.name for p in out.iterdir()) == [
             "boundary.png",
             "graph.svg",
@@ -329,8 +405,8 @@ class TestMainJob:
         ]
         metrics = json.loads((out / "metrics.json").read_text())
         assert metrics["accuracy"] == 1.0
-        assert metrics["steps"] == 100
-        assert {"loss", "seconds"} <= set(metrics)
+        assert metrics["settings"]["steps"] == 100
+        assert {"loss", "seconds", "heldout_accuracy", "heldout_loss"} <= set(metrics)
         for picture in ("loss.png", "boundary.png"):
             assert (out / picture).read_bytes().startswith(b"\x89PNG")
         assert "grad" in (out / "graph.svg").read_text()
@@ -349,8 +425,8 @@ class TestMainJob:
         argv = ["train", *options, "--steps", "5", "--hidden", "4", "--out", str(tmp_path), "--no-progress"]
         assert nn_main(argv) == 0
         metrics = json.loads((tmp_path / "metrics.json").read_text())
-        assert metrics["steps"] == 5
-        assert len(metrics["history"]["loss"]) == 5
+        assert metrics["settings"]["steps"] == 5
+        assert len(metrics["history"]["batch_loss"]) == 5
 
     def test_a_diverging_run_exits_1(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         argv = ["train", "--lr", "900000", "--steps", "30", "--samples", "20", "--no-progress", "--out", str(tmp_path)]
@@ -393,7 +469,51 @@ class TestPlots:
         assert isinstance(curve, Figure)
         assert isinstance(boundary, Figure)
         assert list(curve.axes[0].lines[0].get_ydata()) == history.losses
+        assert (curve.axes[0].get_xlabel(), curve.axes[0].get_ylabel()) == ("step", "batch loss")
+        assert curve.axes[1].get_ylabel() == "batch accuracy"
+        assert "per-step batch loss" in curve.axes[0].get_title()
         boundary.savefig(tmp_path / "b.png")
         assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
         with pytest.raises(ValueError, match="empty"):
             plot_history(type(history)())
+
+
+class TestNeuronGraph:
+    @staticmethod
+    def drawn(picture: NeuronGraph) -> dict[str, tuple[float, float]]:
+        """Each labelled Value in the picture: its (data, grad)."""
+        found = re.findall(r"\{ (\w+) \| data (\S+) \| grad (\S+) \}", picture.drawing.source)
+        return {label: (float(data), float(grad)) for label, data, grad in found}
+
+    def test_micrograds_demo_draws_non_zero_gradients_of_a_points_loss(self) -> None:
+        X, y = datasets.moons(100, noise=0.1, seed=1337)
+        model = MLP(2, [16, 16, 1], seed=1337)
+        train(model, X, y, steps=100, progress=False)
+        before, grads = model.state_dict(), [p.grad for p in model.parameters()]
+        picture = neuron_graph(model, X, y)
+        values = self.drawn(picture)
+        assert picture.of_loss
+        assert {"w1", "w2", "b", "x1", "x2", "out"} <= set(values)
+        assert values["b"][1] != 0.0
+        for k in (1, 2):  # the chain rule through a product: d(w x)/dw = x
+            assert values[f"w{k}"][1] == pytest.approx(values[f"x{k}"][0] * values["b"][1], abs=2e-4)
+            assert values[f"x{k}"][1] == pytest.approx(values[f"w{k}"][0] * values["b"][1], abs=2e-4)
+        neuron = f"layer 0, neuron {picture.neuron} "
+        point = f"training point {picture.point} (x = {X[picture.point][0]:.4g}, {X[picture.point][1]:.4g}"
+        assert neuron in picture.caption
+        assert point in picture.caption
+        assert "hinge loss" in picture.caption
+        assert "labelloc=t" in picture.drawing.source
+        assert model.state_dict() == before
+        assert [p.grad for p in model.parameters()] == grads
+
+    def test_a_flat_loss_draws_the_gradients_of_the_neurons_output(self) -> None:
+        X, _ = datasets.moons(20, seed=0)
+        model = MLP(2, [4, 1], seed=0)
+        model.layers[1].neurons[0].b.data = 100.0  # every score far above 1: the hinge loss is 0 on +1 labels
+        y = [1.0] * len(X)
+        assert min(predict(model, X)) > 1
+        picture = neuron_graph(model, X, y)
+        assert not picture.of_loss
+        assert "no gradient of the hinge loss reaches the first layer" in picture.caption
+        assert self.drawn(picture)["b"][1] == 1.0  # d relu(z) / dz for a neuron that is on
