@@ -8,8 +8,8 @@ define your own with `Primitive`.
 The reading path: `autograd.rules` (the table), `autograd.engine` (the node,
 how it records, backward), `autograd.fused` (the fast paths).
 
-Drawing needs graphviz, which is imported when `draw_dot` or `save_graph` is
-first used, not by ``import autograd``.
+Drawing needs graphviz, which is imported when `draw_dot`, `save_graph` or
+`explore` (the interactive page) is first used, not by ``import autograd``.
 
 Example:
     >>> from autograd import Value
@@ -40,6 +40,7 @@ globals().update(_FUNCTIONS)
 
 if TYPE_CHECKING:
     from autograd.draw import draw_dot, save_graph
+    from autograd.explorer import explore
 
 __version__ = "0.1.0"
 __distribution__ = "chainrule"
@@ -56,6 +57,7 @@ __all__ = [
     "dot",
     "draw_dot",
     "enable_grad",
+    "explore",
     "grad",
     "gradcheck",
     "gradgradcheck",
@@ -70,9 +72,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """Import drawing (and graphviz with it) when `draw_dot` or `save_graph` is first asked for."""
+    """Import drawing (and graphviz with it) when `draw_dot`, `save_graph` or `explore` is first asked for."""
     if name in ("draw_dot", "save_graph"):
         from autograd import draw
 
         return getattr(draw, name)
+    if name == "explore":
+        from autograd.explorer import explore
+
+        return explore
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -456,7 +456,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.output is not None:  # drawn before anything is printed: either the whole answer or an error
         output.backward()
         try:
-            save_graph(output, args.output, rankdir=args.rankdir, max_nodes=args.max_nodes)
+            page = {"title": ast.unparse(tree)} if args.output.suffix.lower() == ".html" else {}
+            save_graph(output, args.output, rankdir=args.rankdir, max_nodes=args.max_nodes, **page)
         except OSError as error:
             raise OSError(f"cannot write {args.output}: {error.strerror or error}") from None
     unused = [name for name in numbers if name not in used]

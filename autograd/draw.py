@@ -44,7 +44,7 @@ __all__ = ["DEFAULT_MAX_NODES", "Drawing", "draw_dot", "save_graph"]
 
 DEFAULT_MAX_NODES = 2000
 
-FILE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+FILE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".html": "html"}
 
 
 class Drawing(graphviz.Digraph):
@@ -139,6 +139,7 @@ class _Style:
     expand_fused: bool
     show_local_grads: bool
     rankdir: str
+    element_ids: bool = False
 
 
 def draw_dot(
@@ -152,6 +153,7 @@ def draw_dot(
     color_by_grad: bool = False,
     expand_fused: bool = False,
     show_local_grads: bool = False,
+    element_ids: bool = False,
 ) -> Drawing:
     """Draw the graph that produced `root`, with each node's data and gradient.
 
@@ -173,6 +175,11 @@ def draw_dot(
             never made them (they are computed for the picture).
         show_local_grads: label each edge into an operation with the local
             derivative the node recorded for that operand.
+        element_ids: give the elements stable ids in the rendered SVG: ``v{i}``
+            for the i-th Value (the root is 0, then a fixed depth-first walk),
+            ``o{i}`` for the operation that made it, ``e{i}.{k}`` for the edge
+            from its k-th operand and ``r{i}`` for the edge into it. The
+            explorer page ties its data to the picture by these ids.
 
     Returns:
         A `Drawing` (a `graphviz.Digraph`): display it in Jupyter, read its
@@ -197,7 +204,7 @@ def draw_dot(
             f"draw a smaller part of it, or pass max_nodes={len(values)} to draw it anyway "
             "(Graphviz may take a long time)"
         )
-    style = _Style(precision, number_nodes, color_by_grad, expand_fused, show_local_grads, rankdir)
+    style = _Style(precision, number_nodes, color_by_grad, expand_fused, show_local_grads, rankdir, element_ids)
     drawing = Drawing(format=format, graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica"})
     drawing.attr("edge", fontname="Helvetica", fontsize="10")
     _Painter(drawing, values, root, style).paint()
@@ -208,7 +215,8 @@ def save_graph(root: Value | graphviz.Digraph, path: str | os.PathLike[str], **o
     """Write a picture of a graph to `path`, its format taken from the suffix.
 
     ``.svg`` and ``.png`` work with either renderer, ``.pdf`` needs Graphviz
-    itself, and ``.dot`` or ``.gv`` write the DOT source. `root` is a Value
+    itself, ``.dot`` or ``.gv`` write the DOT source, and ``.html`` writes the
+    interactive explorer page (`autograd.explore`, which takes the options). `root` is a Value
     (drawn with `draw_dot` and `options`) or an existing Digraph. The file is
     written atomically: a failure leaves no half-written file.
 
@@ -231,6 +239,12 @@ def save_graph(root: Value | graphviz.Digraph, path: str | os.PathLike[str], **o
     file_format = FILE_FORMATS.get(path.suffix.lower())
     if file_format is None:
         raise ValueError(f"cannot tell the format of {str(path)!r}: use one of {', '.join(FILE_FORMATS)}")
+    if file_format == "html":
+        if not isinstance(root, Value):
+            raise TypeError(f"an explorer page (.html) needs a Value, not {type(root).__name__}")
+        from autograd.explorer import explore
+
+        return explore(root, **options).save(path)
     if isinstance(root, Value):
         drawing = draw_dot(root, **options)
     elif isinstance(root, graphviz.Digraph):
@@ -317,6 +331,8 @@ class _Painter:
             attributes["penwidth"] = "2"
         if styles:
             attributes["style"] = ",".join(dict.fromkeys(styles))
+        if self.style.element_ids and value is not None:
+            attributes["id"] = node_id
         target.node(node_id, **attributes)
 
     def grad_color(self, grad: float) -> str:
@@ -329,16 +345,21 @@ class _Painter:
 
     def operation(self, value: Value) -> None:
         op_id = self.fresh_id("op")
+        index = self.ids[value][1:]
+        ids = self.style.element_ids
         symbol = value.primitive.symbol if value.primitive is not None else value.op
-        self.drawing.node(op_id, label=symbol, tooltip=value.op, shape="circle" if len(symbol) <= 2 else "ellipse")
-        self.drawing.edge(op_id, self.ids[value])
+        shape = "circle" if len(symbol) <= 2 else "ellipse"
+        self.drawing.node(op_id, label=symbol, tooltip=value.op, shape=shape, **({"id": f"o{index}"} if ids else {}))
+        self.drawing.edge(op_id, self.ids[value], **({"id": f"r{index}"} if ids else {}))
         locals_ = iter(value.local_grads)
-        for operand in value.operands:
+        for k, operand in enumerate(value.operands):
+            attributes = {"id": f"e{index}.{k}"} if ids else {}
             if isinstance(operand, Value):
-                label = f"∂ {self.number(next(locals_))}" if self.style.show_local_grads else None
-                self.drawing.edge(self.ids[operand], op_id, **({"label": label} if label else {}))
+                if self.style.show_local_grads:
+                    attributes["label"] = f"∂ {self.number(next(locals_))}"
+                self.drawing.edge(self.ids[operand], op_id, **attributes)
             else:
-                self.drawing.edge(self.constant(operand), op_id, style="dashed", color="gray50")
+                self.drawing.edge(self.constant(operand), op_id, style="dashed", color="gray50", **attributes)
 
     def constant(self, number: float) -> str:
         """A grey dashed box for a number used in an expression (not a Value, so it has no gradient)."""

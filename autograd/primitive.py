@@ -47,6 +47,12 @@ class Primitive:
             defined, differentiable, and away from kinks, so that central
             differences are accurate there. Property tests draw points from it,
             and `gradcheck` names the nodes that fall outside it.
+        js: the forward function and the derivative rule in JavaScript, as two
+            arrow-function sources, so that the explorer page can recompute a
+            graph when a leaf is edited (see `autograd.explore`). They may call
+            ``fail(message)`` to refuse a value outside the domain, and
+            ``repr(x)`` to write a number as Python does. Without them, a graph
+            that uses the primitive is shown and stepped, but not edited.
 
     A Primitive is a function: called on numbers it returns a float; called
     with at least one Value it returns a Value recorded in the graph.
@@ -65,7 +71,7 @@ class Primitive:
         0.5
     """
 
-    __slots__ = ("name", "forward", "derivatives", "symbol", "operator", "arity", "smooth")
+    __slots__ = ("name", "forward", "derivatives", "symbol", "operator", "arity", "smooth", "js")
 
     def __init__(
         self,
@@ -77,6 +83,7 @@ class Primitive:
         operator: str | None = None,
         arity: int | None = 1,
         smooth: Callable[..., bool] = _anywhere,
+        js: tuple[str, str] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"Primitive name must be a non-empty str, not {name!r}")
@@ -85,6 +92,8 @@ class Primitive:
                 raise TypeError(f"Primitive {name!r}: {what} must be callable, not {type(function).__name__}")
         if symbol is not None and (not isinstance(symbol, str) or not symbol):
             raise TypeError(f"Primitive {name!r}: symbol must be a non-empty str, not {symbol!r}")
+        if js is not None and (len(js) != 2 or not all(isinstance(source, str) for source in js)):
+            raise TypeError(f"Primitive {name!r}: js must be two JavaScript sources (forward, derivatives)")
         if arity is not None and (type(arity) is not int or arity < 1):
             raise ValueError(f"Primitive {name!r}: arity must be a positive int or None, not {arity!r}")
         self.name = name
@@ -94,6 +103,7 @@ class Primitive:
         self.operator = operator
         self.arity = arity
         self.smooth = smooth
+        self.js = js
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"

@@ -110,6 +110,19 @@ def split_dot(operands: Sequence[Any]) -> tuple[Sequence[Any], Sequence[Any], An
     return operands[:n], operands[n : 2 * n], operands[-1]
 
 
+_DOT_JS = """(...operands) => {
+  const n = (operands.length - 1) / 2;
+  let out = operands[operands.length - 1];
+  for (let i = 0; i < n; i++) out += operands[i] * operands[n + i];
+  return out;
+}"""
+_DOT_DERIVATIVES_JS = """(...args) => {
+  const n = (args.length - 2) / 2;
+  return [...args.slice(n, 2 * n), ...args.slice(0, n), 1];
+}"""
+"""`_dot` and `_dot_derivatives` in JavaScript, with the operand layout of `dot_operands`."""
+
+
 def _dot(*operands: float) -> float:
     # bias + w0*x0 + w1*x1 + ..., added left to right: the rounding of the written-out sum
     weights, inputs, bias = split_dot(operands)
@@ -144,6 +157,23 @@ def _power_derivatives(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
     return dx, dy
 
 
+_POWER_JS = """(x, y) => {
+  if (x === 0 && y < 0) return fail(`division by zero in '**': 0.0 ** ${repr(y)} (a negative power of zero)`);
+  if (x < 0 && Number.isFinite(y) && !Number.isInteger(y))
+    return fail(`'**' of a negative base ${repr(x)} with a non-integer exponent ${repr(y)} has no real value`);
+  const out = x ** y;
+  if (!Number.isFinite(out) && Number.isFinite(x) && Number.isFinite(y))
+    return fail(`'**' overflow: ${repr(x)} ** ${repr(y)} is too large for a float`);
+  return out;
+}"""
+_POWER_DERIVATIVES_JS = """(x, y, out) => {
+  const dx = y === 0 ? 0 : x === 0 && y < 1 ? Infinity : y * x ** (y - 1);
+  const dy = x > 0 ? out * Math.log(x) : x === 0 ? 0 : NaN;
+  return [dx, dy];
+}"""
+"""`_power` and `_power_derivatives` on floats, in JavaScript (where every number is a float)."""
+
+
 def _power_or_inf(x: float, y: float) -> float:
     try:
         return x**y  # type: ignore[no-any-return]
@@ -169,26 +199,48 @@ def _off_kink(x: float) -> bool:
 
 
 # -- the table -----------------------------------------------------------------------------
-# name, forward, local derivatives d(out)/d(operand); then how it is drawn, written and checked.
-add = Primitive("add", operator.add, lambda x, y, out: (1.0, 1.0), symbol="+", operator="+", arity=2)
-mul = Primitive("mul", operator.mul, lambda x, y, out: (y, x), symbol="×", operator="*", arity=2)
+# name, forward, local derivatives d(out)/d(operand); then how it is drawn, written and checked,
+# and the same two functions in JavaScript for the explorer page.
+add = Primitive("add", operator.add, lambda x, y, out: (1.0, 1.0), symbol="+", operator="+", arity=2,
+                js=("(x, y) => x + y", "(x, y, out) => [1, 1]"))  # fmt: skip
+mul = Primitive("mul", operator.mul, lambda x, y, out: (y, x), symbol="×", operator="*", arity=2,
+                js=("(x, y) => x * y", "(x, y, out) => [y, x]"))  # fmt: skip
 div = Primitive("div", _divide, lambda x, y, out: (1.0 / y, -out / y), symbol="÷", operator="/", arity=2,
-                smooth=lambda x, y: abs(y) > 0.2)  # fmt: skip
+                smooth=lambda x, y: abs(y) > 0.2,
+                js=("(x, y) => y === 0 ? fail(`division by zero in '/': ${repr(x)} / ${repr(y)}`) : x / y",
+                    "(x, y, out) => [1 / y, -out / y]"))  # fmt: skip
 pow_ = Primitive("pow", _power, _power_derivatives, symbol="^", operator="**", arity=2,
-                 smooth=lambda x, y: 0.2 < x < 10 and abs(y) < 3)  # fmt: skip
-neg = Primitive("neg", operator.neg, lambda x, out: (-1.0,), symbol="−x", operator="-")
-abs_ = Primitive("abs", abs, lambda x, out: (_sign(x),), smooth=_off_kink)  # NOTE: abs'(0) = 0
-exp = Primitive("exp", _exp, lambda x, out: (out,), smooth=lambda x: x < 5)
-log = Primitive("log", _log, lambda x, out: (1.0 / x,), smooth=lambda x: x > 0.2)
-sqrt = Primitive("sqrt", _sqrt, lambda x, out: (0.5 / out if data_of(out) != 0.0 else math.inf,),
-                 smooth=lambda x: x > 0.2)  # fmt: skip  # NOTE: sqrt'(0) = inf
-tanh = Primitive("tanh", math.tanh, lambda x, out: (1.0 - out * out,))
-sigmoid = Primitive("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),))
-relu = Primitive("relu", _relu, lambda x, out: (1.0 if x > 0.0 else 0.0,), smooth=_off_kink)  # NOTE: relu'(0) = 0
-sin = Primitive("sin", math.sin, lambda x, out: (cos(x),))
-cos: Primitive = Primitive("cos", math.cos, lambda x, out: (-sin(x),))
-sum_ = Primitive("sum", _sum, _sum_derivatives, symbol="Σ", arity=None)
-dot = Primitive("dot", _dot, _dot_derivatives, symbol="w·x+b", arity=None)
+                 smooth=lambda x, y: 0.2 < x < 10 and abs(y) < 3,
+                 js=(_POWER_JS, _POWER_DERIVATIVES_JS))  # fmt: skip
+neg = Primitive("neg", operator.neg, lambda x, out: (-1.0,), symbol="−x", operator="-",
+                js=("(x) => -x", "(x, out) => [-1]"))  # fmt: skip
+abs_ = Primitive("abs", abs, lambda x, out: (_sign(x),), smooth=_off_kink,  # NOTE: abs'(0) = 0
+                 js=("(x) => Math.abs(x)", "(x, out) => [x > 0 ? 1 : x < 0 ? -1 : 0]"))  # fmt: skip
+exp = Primitive("exp", _exp, lambda x, out: (out,), smooth=lambda x: x < 5,
+                js=("(x) => (Math.exp(x) === Infinity && x !== Infinity ? fail(`exp overflow: exp(${repr(x)}) is too "
+                    "large for a float (x > 709.78)`) : Math.exp(x))", "(x, out) => [out]"))  # fmt: skip
+log = Primitive("log", _log, lambda x, out: (1.0 / x,), smooth=lambda x: x > 0.2,
+                js=("(x) => x <= 0 ? fail(`log of ${repr(x)}: log is defined only for x > 0`) : Math.log(x)",
+                    "(x, out) => [1 / x]"))  # fmt: skip
+sqrt = Primitive("sqrt", _sqrt, lambda x, out: (0.5 / out if data_of(out) != 0.0 else math.inf,),  # NOTE: inf at 0
+                 smooth=lambda x: x > 0.2,
+                 js=("(x) => x < 0 ? fail(`sqrt of ${repr(x)}: sqrt is defined only for x >= 0`) : Math.sqrt(x)",
+                     "(x, out) => [out !== 0 ? 0.5 / out : Infinity]"))  # fmt: skip
+tanh = Primitive("tanh", math.tanh, lambda x, out: (1.0 - out * out,),
+                 js=("(x) => Math.tanh(x)", "(x, out) => [1 - out * out]"))  # fmt: skip
+sigmoid = Primitive("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),),
+                    js=("(x) => x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))",
+                        "(x, out) => [out * (1 - out)]"))  # fmt: skip
+relu = Primitive("relu", _relu, lambda x, out: (1.0 if x > 0.0 else 0.0,), smooth=_off_kink,  # NOTE: relu'(0) = 0
+                 js=("(x) => (x <= 0 ? 0 : x)", "(x, out) => [x > 0 ? 1 : 0]"))  # fmt: skip
+sin = Primitive("sin", math.sin, lambda x, out: (cos(x),), js=("(x) => Math.sin(x)", "(x, out) => [Math.cos(x)]"))
+cos: Primitive = Primitive("cos", math.cos, lambda x, out: (-sin(x),),
+                           js=("(x) => Math.cos(x)", "(x, out) => [-Math.sin(x)]"))  # fmt: skip
+sum_ = Primitive("sum", _sum, _sum_derivatives, symbol="Σ", arity=None,
+                 js=("(...xs) => xs.reduce((acc, x) => acc + x, 0)",
+                     "(...args) => args.slice(1).map(() => 1)"))  # fmt: skip
+dot = Primitive("dot", _dot, _dot_derivatives, symbol="w·x+b", arity=None,
+                js=(_DOT_JS, _DOT_DERIVATIVES_JS))  # fmt: skip
 
 PRIMITIVES: dict[str, Primitive] = {
     p.name: p for p in (add, mul, div, pow_, neg, abs_, exp, log, sqrt, tanh, sigmoid, relu, sin, cos, sum_, dot)
