@@ -349,7 +349,8 @@ class _Painter:
         ids = self.style.element_ids
         symbol = value.primitive.symbol if value.primitive is not None else value.op
         shape = "circle" if len(symbol) <= 2 else "ellipse"
-        self.drawing.node(op_id, label=symbol, tooltip=value.op, shape=shape, **({"id": f"o{index}"} if ids else {}))
+        text = {"label": graphviz.escape(symbol), "tooltip": graphviz.escape(value.op)}  # plain text, never HTML
+        self.drawing.node(op_id, shape=shape, **text, **({"id": f"o{index}"} if ids else {}))
         self.drawing.edge(op_id, self.ids[value], **({"id": f"r{index}"} if ids else {}))
         locals_ = iter(value.local_grads)
         for k, operand in enumerate(value.operands):
