@@ -190,7 +190,9 @@ def test_the_javascript_rules_match_the_table_entry_by_entry(open_page: Any) -> 
 
 
 def edit_leaf(opened: Opened, index: int, value: float) -> None:
-    opened.page.evaluate(f"document.getElementById('v{index}').dispatchEvent(new PointerEvent('pointerdown', {{bubbles: true, button: 0}}))")
+    opened.page.evaluate(
+        f"document.getElementById('v{index}').dispatchEvent(new PointerEvent('pointerdown', {{bubbles: true, button: 0}}))"
+    )
     opened.page.evaluate(f"window.dispatchEvent(new PointerEvent('pointerup', {{bubbles: true}})); openEditor({index})")
     opened.page.fill("#editor input[type=number]", repr(value))
 
@@ -223,7 +225,12 @@ def test_editing_a_leaf_recomputes_what_the_engine_computes(
 
 
 def test_labels_and_names_are_text_and_never_script(open_page: Any) -> None:
-    nasty = ['</script><script>window.pwned = 1</script>', '<img src=x onerror="window.pwned=2">', 'q"uo\'te', "\u202eevil\u202c"]
+    nasty = [
+        "</script><script>window.pwned = 1</script>",
+        '<img src=x onerror="window.pwned=2">',
+        "q\"uo'te",
+        "\u202eevil\u202c",
+    ]
     leaves = [Value(float(i + 1), label=label) for i, label in enumerate(nasty)]
     odd = Primitive("<b>op</b>", lambda x: 2 * x, lambda x, out: (2.0,), js=("(x) => 2 * x", "(x, out) => [2]"))
     root = odd(autograd.sum(leaves))

@@ -244,37 +244,53 @@ const fieldsOf = valueElement.map((element) => {
 });
 valueElement.forEach((element, i) => element && isLeaf[i] && element.classList.add("leaf"));
 
+const written = NODES.map(() => ({ data: null, grad: null, dataText: null, gradText: null, pending: null }));
+let highlighted = [];
+
+/** Write a value only when it changed: a large graph has hundreds of nodes and a step changes few. */
+function write(i, key, value, apply) {
+  if (written[i][key] !== value) {
+    written[i][key] = value;
+    apply(value);
+  }
+}
+
 function drawState(state, step) {
   for (let i = 0; i < COUNT; i++) {
     const element = valueElement[i];
     if (!element) continue;
     const shown = state.revealed[i];
-    element.setAttribute("data-data", shown ? repr(data[i]) : "");
-    element.setAttribute("data-grad", state.reached[i] ? repr(state.grad[i]) : "");
-    fieldsOf[i].data.textContent = `data ${shown ? fmt(data[i]) : "?"}`;
-    fieldsOf[i].grad.textContent = `grad ${state.reached[i] ? fmt(state.grad[i]) : "·"}`;
-    element.classList.toggle("pending", !shown || !state.reached[i]);
-    element.classList.remove("current", "forward-current", "backward-current", "receiving");
+    const reached = state.reached[i];
+    write(i, "data", shown ? repr(data[i]) : "", (v) => element.setAttribute("data-data", v));
+    write(i, "grad", reached ? repr(state.grad[i]) : "", (v) => element.setAttribute("data-grad", v));
+    write(i, "dataText", `data ${shown ? fmt(data[i]) : "?"}`, (v) => (fieldsOf[i].data.textContent = v));
+    write(i, "gradText", `grad ${reached ? fmt(state.grad[i]) : "·"}`, (v) => (fieldsOf[i].grad.textContent = v));
+    write(i, "pending", !shown || !reached, (v) => element.classList.toggle("pending", v));
   }
-  document.querySelectorAll("#graph .edge.active, #graph .edge.forward-active").forEach((edge) => {
-    edge.classList.remove("active", "forward-active");
-  });
+  for (const [element, classes] of highlighted) element.classList.remove(...classes);
+  highlighted = [];
+  const mark = (element, ...classes) => {
+    if (!element) return;
+    element.classList.add(...classes);
+    highlighted.push([element, classes]);
+  };
   overlay.replaceChildren();
-  const detailed = state.events.length <= 12;
+  let labels = 0; // at most a dozen texts on the drawing: the panel lists every term
   for (const event of state.events) {
     const element = valueElement[event.node];
     if (event.kind === "forward") {
-      element?.classList.add("forward-current");
-      operands[event.node].forEach((_, k) => document.getElementById(`e${event.node}.${k}`)?.classList.add("forward-active"));
+      mark(element, "forward-current");
+      operands[event.node].forEach((_, k) => mark(document.getElementById(`e${event.node}.${k}`), "forward-active"));
     } else if (event.kind === "seed") {
-      element?.classList.add("backward-current");
+      mark(element, "backward-current");
     } else if (event.kind === "backward") {
-      element?.classList.add("backward-current");
+      mark(element, "backward-current");
       for (const term of event.terms) {
         const edge = document.getElementById(`e${event.node}.${term.position}`);
-        edge?.classList.add("active");
-        valueElement[term.operand]?.classList.add("receiving");
-        if (!detailed) continue;
+        mark(edge, "active");
+        mark(valueElement[term.operand], "receiving");
+        if (labels >= 12) continue;
+        labels += 1;
         label(edge, `${fmt(term.local)} × ${fmt(event.upstream)} = ${fmt(term.contribution)}`, "contribution");
         if (consumers[term.operand].length > 1 && !event.skipped) {
           label(valueElement[term.operand], `+= ${fmt(term.contribution)} → ${fmt(term.after)}`, "accumulate", true);
@@ -282,8 +298,20 @@ function drawState(state, step) {
       }
     }
   }
-  const slider = document.getElementById("slider");
-  slider.value = String(step);
+  document.getElementById("slider").value = String(step);
+}
+
+/** Where things are drawn never changes: measured once each, so that a step forces no layout. */
+const geometry = new Map();
+
+function boxOf(element) {
+  if (!geometry.has(element)) geometry.set(element, element.getBBox());
+  return geometry.get(element);
+}
+
+function middleOf(path) {
+  if (!geometry.has(path)) geometry.set(path, path.getPointAtLength(path.getTotalLength() / 2));
+  return geometry.get(path);
 }
 
 /** A text on the overlay at the middle of an edge, or just above a node. */
@@ -293,10 +321,10 @@ function label(element, text, kind, above = false) {
   let y;
   const path = element.querySelector("path");
   if (path && !above) {
-    const middle = path.getPointAtLength(path.getTotalLength() / 2);
+    const middle = middleOf(path);
     [x, y] = [middle.x, middle.y - 4];
   } else {
-    const box = element.getBBox();
+    const box = boxOf(element);
     [x, y] = [box.x + box.width / 2, box.y - 4];
   }
   const node = document.createElementNS("http://www.w3.org/2000/svg", "text");
@@ -436,17 +464,24 @@ let currentStep = 0;
 let timer = null;
 
 const FOLLOW = ENGINE_ORDER.length > 60; // large graphs: keep the current step in view, readable
+let knownSize = null;
+window.addEventListener("resize", () => (knownSize = null));
+
+function graphSize() {
+  if (knownSize === null) knownSize = svg.getBoundingClientRect();
+  return knownSize;
+}
 
 function follow(step) {
   const nodes = currentSteps[step].nodes;
   if (!FOLLOW || !box || nodes.length === 0) return;
-  const boxes = nodes.map((i) => valueElement[i]?.getBBox()).filter(Boolean);
+  const boxes = nodes.map((i) => valueElement[i] && boxOf(valueElement[i])).filter(Boolean);
   if (boxes.length === 0) return;
   const left = Math.min(...boxes.map((b) => b.x));
   const top = Math.min(...boxes.map((b) => b.y));
   const right = Math.max(...boxes.map((b) => b.x + b.width));
   const bottom = Math.max(...boxes.map((b) => b.y + b.height));
-  const rect = svg.getBoundingClientRect();
+  const rect = graphSize();
   const width = Math.max(right - left + 400, rect.width * 1.2);
   const height = width * (rect.height / rect.width);
   const transform = canvas.transform?.baseVal?.consolidate()?.matrix;
@@ -539,7 +574,7 @@ function focusOn(target) {
   svg.querySelectorAll("g.node, g.edge").forEach((g) => g.classList.toggle("dimmed", !keep.has(g.id)));
   const element = document.getElementById(`v${i}`);
   if (element && box) {
-    const b = element.getBBox();
+    const b = boxOf(element);
     const width = Math.max(b.width * 4, 400);
     const height = Math.max(b.height * 8, 300);
     const transform = canvas.transform?.baseVal?.consolidate()?.matrix;
@@ -616,5 +651,12 @@ document.addEventListener("keydown", (event) => {
 
 document.getElementById("granularity").value = DATA.granularity;
 document.getElementById("slider").max = String(currentSteps.length - 1);
+// Measure the drawing once, before anything is written: later steps then force no layout.
+valueElement.forEach((element) => element && boxOf(element));
+operands.forEach((list, i) => list.forEach((_, k) => {
+  const path = document.getElementById(`e${i}.${k}`)?.querySelector("path");
+  if (path) middleOf(path);
+}));
 refreshLeaves();
 show(stepFromHash());
+window.explorerReady = performance.now(); // when the first step was shown (read by benchmarks/explorer_speed.py)
