@@ -9,6 +9,10 @@ with the learning rate decaying from 1.0 to 0.1 over the steps. It writes to
 - ``model.json``: the trained model (load it with ``nn.MLP.from_file``);
 - ``loss.png``: each step's batch loss and batch accuracy;
 - ``boundary.png``: the decision boundary over the training points;
+- ``explorer.html``: the trained network and its loss on that same training point, to
+  step through forward and backward (see `autograd.explore`);
+- ``training.html``: the run replayed: the loss curve, the decision boundary every few
+  steps, each parameter and its gradient at each step (see `nn.replay`);
 - ``graph.svg``: one first-layer neuron on one training point, after backward,
   with non-zero gradients of that point's loss; its title says which.
 
@@ -44,11 +48,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from autograd.files import write_atomically
 from autograd.render import RendererNotFoundError, RenderError
 from nn import datasets
 from nn.layers import ACTIVATIONS, INITS, MLP
 from nn.module import ModelFileError, write_json_atomically
 from nn.optim import SGD, Adam, linear_decay
+from nn.replay import Recorder, network_page, training_page
 from nn.train import LABELS, LOSSES, Evaluation, History, TrainingDivergedError, evaluate, predict, train
 
 __all__ = ["SETTINGS", "main"]
@@ -341,10 +347,11 @@ def _train(args: argparse.Namespace) -> int:
     optimizer = _optimizer(args, model)
     print(f"model: MLP {'-'.join(map(str, [2, *args.hidden, outputs]))}, {args.activation}, ", end="")
     print(f"{len(model.parameters())} parameters; {args.loss} loss; {args.optimizer}, lr {_rate_text(args)}")
+    recorder = Recorder(model, X, steps=args.steps)
     started = time.perf_counter()
     history = train(
         model, X, y, loss=args.loss, optimizer=optimizer, steps=args.steps, batch_size=args.batch_size,
-        alpha=args.alpha, seed=args.seed, progress=not args.no_progress,
+        alpha=args.alpha, seed=args.seed, progress=not args.no_progress, callback=recorder,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     whole = evaluate(model, X, y, loss=args.loss)
@@ -356,7 +363,10 @@ def _train(args: argparse.Namespace) -> int:
     print(f"held-out set, {heldout.size} fresh points (seed {args.heldout_seed}): {_scores_text(heldout, args.loss)}")
     caption = _write_outputs(args, model, X, y, history, whole, heldout, seconds)
     print(f"graph.svg: {caption}")
-    print(f"wrote metrics.json, model.json, loss.png, boundary.png, graph.svg to {args.out}")
+    _write_pages(args, model, X, y, history, recorder, caption)
+    print(
+        f"wrote metrics.json, model.json, loss.png, boundary.png, graph.svg, explorer.html, training.html to {args.out}"
+    )
     return 0
 
 
@@ -448,6 +458,21 @@ def _write_outputs(
     picture = neuron_graph(model, X, y, loss=args.loss)
     save_graph(picture.drawing, out / "graph.svg")
     return picture.caption
+
+
+def _write_pages(
+    args: argparse.Namespace, model: MLP, X: list[list[float]], y: list[float], history: History,
+    recorder: Recorder, caption: str,
+) -> None:  # fmt: skip
+    """explorer.html (the trained network on graph.svg's point) and training.html (the run, replayed)."""
+    from nn.plot import neuron_graph
+
+    point = neuron_graph(model, X, y, loss=args.loss).point
+    where = ", ".join(f"{v:.4g}" for v in X[point])
+    title = f"{args.dataset}: the trained network on training point {point} ({where}), {args.loss} loss"
+    network_page(model, X[point], y[point], loss=args.loss, title=title).save(args.out / "explorer.html")
+    page = training_page(recorder, history, X, y, title=f"{args.dataset}: {args.steps} training steps replayed")
+    write_atomically(args.out / "training.html", page.encode("utf-8"))
 
 
 # -- eval and predict -------------------------------------------------------------------

@@ -146,6 +146,7 @@ def train(
     alpha: float = 1e-4,
     seed: int | None = None,
     progress: bool = True,
+    callback: Callable[[int, list[Value]], None] | None = None,
 ) -> History:
     """Train `model` on `(X, y)` for `steps` steps and return the history.
 
@@ -161,6 +162,9 @@ def train(
         seed: for the shuffling of mini-batches.
         progress: show progress on stderr: a bar (tqdm) on a terminal, else
             about ten plain lines.
+        callback: called at each step after backward and before the update,
+            with the step and the parameters (their ``.data`` and ``.grad``
+            are that step's): to record a run, as `nn.replay.Recorder` does.
 
     Raises:
         TrainingDivergedError: the loss became infinite or nan, or a number
@@ -205,6 +209,8 @@ def train(
                 total.backward()
             except OverflowError as error:
                 raise TrainingDivergedError(step, str(error), history) from error
+            if callback is not None:
+                callback(step, parameters)
             optimizer.step()
             correct = sum(_correct(o, t, loss, threshold) for o, t in zip(outputs, targets))
             record = Record(step, total.data, correct / len(indices), lr)

@@ -190,10 +190,10 @@ def test_the_javascript_rules_match_the_table_entry_by_entry(open_page: Any) -> 
 
 
 def edit_leaf(opened: Opened, index: int, value: float) -> None:
-    opened.page.evaluate(
-        f"document.getElementById('v{index}').dispatchEvent(new PointerEvent('pointerdown', {{bubbles: true, button: 0}}))"
-    )
-    opened.page.evaluate(f"window.dispatchEvent(new PointerEvent('pointerup', {{bubbles: true}})); openEditor({index})")
+    """Click the leaf (a press and a release on it, as a mouse makes) and type its new value."""
+    opened.page.dispatch_event(f"[id='v{index}']", "pointerdown", {"button": 0, "bubbles": True})
+    opened.page.dispatch_event(f"[id='v{index}']", "pointerup", {"button": 0, "bubbles": True})
+    assert opened.page.is_visible("#editor")
     opened.page.fill("#editor input[type=number]", repr(value))
 
 
@@ -300,3 +300,28 @@ def test_a_2_16_16_1_network_loads_and_steps(open_page: Any) -> None:
     grads = {i: grad for i, (_, grad) in opened.attributes().items()}
     assert grads == engine_grads(loss)
     assert steps < 100
+
+
+def test_the_training_replay_shows_the_recorded_step(browser: Browser, tmp_path: Path) -> None:
+    from nn import MLP, datasets, train
+    from nn.replay import Recorder, training_page
+
+    X, y = datasets.moons(40, seed=1)
+    model = MLP(2, [4, 1], seed=1)
+    recorder = Recorder(model, X, steps=12)
+    history = train(model, X, y, steps=12, progress=False, callback=recorder)
+    path = tmp_path / "training.html"
+    path.write_text(training_page(recorder, history, X, y, title="replay"), encoding="utf-8")
+    opened = Opened(browser, path)
+    try:
+        assert opened.page.evaluate("document.body.dataset.step") == "11"
+        opened.page.keyboard.press("Home")
+        for _ in range(4):
+            opened.page.keyboard.press("ArrowRight")
+        assert opened.page.evaluate("document.body.dataset.step") == "4"
+        shown = opened.page.eval_on_selector_all("#parameters tbody tr", "rows => rows.map(r => r.dataset.grad)")
+        assert [float(g) for g in shown] == recorder.snapshots[4]["grad"]
+        assert opened.errors == []
+        assert all(url.split("#")[0] == opened.url for url in opened.requests)
+    finally:
+        opened.close()

@@ -398,10 +398,12 @@ class TestMainJob:
         assert "training set, all 100 points: accuracy 100.0%" in printed
         assert sorted(p.name for p in out.iterdir()) == [
             "boundary.png",
+            "explorer.html",
             "graph.svg",
             "loss.png",
             "metrics.json",
             "model.json",
+            "training.html",
         ]
         metrics = json.loads((out / "metrics.json").read_text())
         assert metrics["accuracy"] == 1.0
