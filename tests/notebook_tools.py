@@ -58,8 +58,8 @@ class Session:
     def run_source(self, source: str) -> nbformat.NotebookNode:
         """Execute extra code in the same kernel; return the executed cell (raises on error)."""
         cell = nbformat.v4.new_code_cell(source)
-        self.client.execute_cell(cell, len(self.notebook.cells))
-        return cell
+        self.notebook.cells.append(cell)  # nbclient stores the executed cell back at its index
+        return self.client.execute_cell(cell, len(self.notebook.cells) - 1)
 
 
 @contextmanager
