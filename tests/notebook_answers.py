@@ -94,4 +94,13 @@ for _ in range(10):
             wrong="my_derivative = 0.25**10  # the bound, not the product",
         )
     ],
+    "07_linear_and_logistic_regression.ipynb": [
+        Exercise(
+            "cell-22",
+            "cell-23",
+            answer="my_w = [0.0 - 0.001 * sum((0.0 - t_i) * row[j] for row, t_i in zip(X, t)) for j in range(2)]",
+            # a step uphill: the sign of the update flipped
+            wrong="my_w = [0.0 + 0.001 * sum((0.0 - t_i) * row[j] for row, t_i in zip(X, t)) for j in range(2)]",
+        )
+    ],
 }
