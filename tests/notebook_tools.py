@@ -80,13 +80,18 @@ def session(path: Path, replace: dict[str, str] | None = None) -> Iterator[Sessi
 
 
 def execute_in_place(path: Path) -> None:
-    """Run a notebook from a fresh kernel and save it with its outputs (no timestamps)."""
+    """Run a notebook from a fresh kernel and save it with its outputs (no timestamps).
+
+    Consecutive prints are merged into one stream output: how the kernel splits them
+    depends on timing, and the saved file should not.
+    """
     notebook = read(path)
     NotebookClient(
         notebook,
         timeout=TIMEOUT,
         kernel_name="python3",
         record_timing=False,
+        coalesce_streams=True,
         resources={"metadata": {"path": str(path.parent)}},
     ).execute()
     nbformat.validate(notebook)
