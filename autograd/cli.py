@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import autograd
-from autograd.draw import DEFAULT_MAX_NODES, FILE_FORMATS, save_graph
+from autograd.draw import DEFAULT_MAX_NODES, FILE_FORMATS, GraphTooLargeError, save_graph
 from autograd.engine import Value
 from autograd.functional import grad
 from autograd.rules import PRIMITIVES
@@ -418,6 +418,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 done, 2 input refused, 1 picture not written)."""
     parser = _parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments:
+        _complain(parser, ValueError('give an expression, as: python -m autograd "x * y + 1" x=2 y=3 (see --help)'))
+        return 2
     try:
         return _run(parser.parse_args(_options_first(arguments)))
     except SystemExit as done:  # --help
@@ -438,6 +441,8 @@ def _complain(parser: argparse.ArgumentParser, error: BaseException) -> None:
 def _run(args: argparse.Namespace) -> int:
     if not 1 <= args.digits <= 17:
         raise ExpressionError("--digits must be from 1 to 17")
+    if args.max_nodes < 1:
+        raise ExpressionError(f"--max-nodes must be at least 1, not {args.max_nodes}")
     if args.output is not None and args.output.suffix.lower() not in FILE_FORMATS:
         raise ExpressionError(f"cannot tell the format of {str(args.output)!r}: use {' '.join(FILE_FORMATS)}")
     tree = parse(args.expression)
@@ -458,6 +463,11 @@ def _run(args: argparse.Namespace) -> int:
         try:
             page = {"title": ast.unparse(tree)} if args.output.suffix.lower() == ".html" else {}
             save_graph(output, args.output, rankdir=args.rankdir, max_nodes=args.max_nodes, **page)
+        except GraphTooLargeError as error:
+            raise ExpressionError(
+                f"the graph has {error.count} Values, more than --max-nodes {error.limit}; "
+                f"give --max-nodes {error.count} to draw it anyway (Graphviz may take a long time)"
+            ) from None
         except OSError as error:
             raise OSError(f"cannot write {args.output}: {error.strerror or error}") from None
     unused = [name for name in numbers if name not in used]

@@ -40,11 +40,38 @@ from autograd.engine import Value, topological_order
 from autograd.files import write_atomically
 from autograd.render import find_renderer
 
-__all__ = ["DEFAULT_MAX_NODES", "Drawing", "draw_dot", "save_graph"]
+__all__ = ["DEFAULT_MAX_NODES", "FILE_FORMATS", "Drawing", "GraphTooLargeError", "draw_dot", "save_graph"]
 
 DEFAULT_MAX_NODES = 2000
 
-FILE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".html": "html"}
+FILE_FORMATS = {
+    ".svg": "svg",
+    ".png": "png",
+    ".jpg": "jpg",
+    ".jpeg": "jpg",
+    ".pdf": "pdf",
+    ".dot": "dot",
+    ".gv": "dot",
+    ".html": "html",
+}
+"""The file suffixes `save_graph` writes, and the format of each."""
+
+
+class GraphTooLargeError(ValueError):
+    """A graph with more Values than the `max_nodes` a drawing was allowed.
+
+    Attributes:
+        count: how many Values the graph has.
+        limit: the `max_nodes` it was given.
+    """
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(
+            f"the graph has {count} Values, more than max_nodes={limit}; draw a smaller part of it, "
+            f"or pass max_nodes={count} to draw it anyway (Graphviz may take a long time)"
+        )
+        self.count = count
+        self.limit = limit
 
 
 class Drawing(graphviz.Digraph):
@@ -199,11 +226,7 @@ def draw_dot(
         raise ValueError(f"max_nodes must be a positive int, not {max_nodes!r}")
     values = topological_order(root, leaves=True)[::-1]  # the root first
     if len(values) > max_nodes:
-        raise ValueError(
-            f"the graph has {len(values)} Values, more than max_nodes={max_nodes}; "
-            f"draw a smaller part of it, or pass max_nodes={len(values)} to draw it anyway "
-            "(Graphviz may take a long time)"
-        )
+        raise GraphTooLargeError(len(values), max_nodes)
     style = _Style(precision, number_nodes, color_by_grad, expand_fused, show_local_grads, rankdir, element_ids)
     drawing = Drawing(format=format, graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica"})
     drawing.attr("edge", fontname="Helvetica", fontsize="10")
@@ -214,7 +237,7 @@ def draw_dot(
 def save_graph(root: Value | graphviz.Digraph, path: str | os.PathLike[str], **options: Any) -> Path:
     """Write a picture of a graph to `path`, its format taken from the suffix.
 
-    ``.svg`` and ``.png`` work with either renderer, ``.pdf`` needs Graphviz
+    ``.svg``, ``.png`` and ``.jpg`` work with either renderer, ``.pdf`` needs Graphviz
     itself, ``.dot`` or ``.gv`` write the DOT source, and ``.html`` writes the
     interactive explorer page (`autograd.explore`, which takes the options). `root` is a Value
     (drawn with `draw_dot` and `options`) or an existing Digraph. The file is

@@ -215,8 +215,25 @@ def test_graph_size_limit(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     expression = "x" + " * x" * 30
     status, out, err = run(capsys, expression, "x=1", "-o", str(tmp_path / "g.dot"), "--max-nodes", "10")
     assert (status, out) == (2, "")
-    assert "more than max_nodes=10" in err
+    assert "more than --max-nodes 10; give --max-nodes 31" in err  # the command line's spelling, not Python's
+    assert "max_nodes" not in err
     assert run(capsys, expression, "x=1", "-o", str(tmp_path / "g.dot"), "--max-nodes", "40")[0] == 0
+    status, out, err = run(capsys, "x", "x=1", "-o", str(tmp_path / "g.dot"), "--max-nodes", "0")
+    assert (status, err.strip()) == (2, "python -m autograd: error: --max-nodes must be at least 1, not 0")
+
+
+def test_no_arguments_asks_for_an_expression_not_for_variables(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys)
+    assert (status, out) == (2, "")
+    assert "give an expression" in err
+    assert "name=value" not in err  # "2+3" needs no variable
+    assert run(capsys, "2+3")[0] == 0
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".jpeg"])
+def test_jpeg_is_written(capsys: pytest.CaptureFixture[str], tmp_path: Path, suffix: str) -> None:
+    assert run(capsys, "x * 2", "x=1", "-o", str(tmp_path / f"g{suffix}"))[0] == 0
+    assert (tmp_path / f"g{suffix}").read_bytes()[:3] == b"\xff\xd8\xff"
 
 
 def test_bad_options(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
