@@ -32,19 +32,35 @@ a default training run). ``python -m nn predict --model model.json x1 x2``
 prints the model's output and predicted class for a point; give several points
 one after the other, as ``x1 x2 x1 x2``.
 
-Exit statuses: 0 on success, 2 for bad options (one line on stderr), and 1
-when the run fails: training diverges, or an output cannot be written.
+Outputs are written together: a run renders them into a staging folder inside
+``--out`` and then moves them all into place, so a folder holds one run's set or
+the one before it. The folder is made and locked before training (a second run
+into it is refused), and Ctrl-C leaves it as it was.
+
+Limits: at most 100,000 steps, 10,000 training points, 100,000 held-out points,
+and 16 hidden layers of at most 1024 units. Training has diverged when the loss
+is not finite or grows past a million times its first value (at least 1).
+
+Exit statuses: 0 on success, 2 for bad options (one line on stderr), 1 when the
+run fails (training diverges, the output folder cannot be written or is in use
+by another run), and 130 when interrupted with Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import math
+import os
 import re
+import shutil
+import signal
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +192,16 @@ def _rate(text: str) -> float:
     return value
 
 
+def _at_most(most: int, parse: Callable[[str], int]) -> Callable[[str], int]:
+    def bounded(text: str) -> int:
+        value = parse(text)
+        if value > most:
+            raise argparse.ArgumentTypeError(f"must be at most {most:,}, not {value:,}")
+        return value
+
+    return bounded
+
+
 def _sizes(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
@@ -183,12 +209,28 @@ def _sizes(text: str) -> list[int]:
         sizes = []
     if not sizes or any(size < 1 for size in sizes):
         raise argparse.ArgumentTypeError(f"must be layer sizes of at least 1, comma-separated as 16,16, not {text!r}")
+    if len(sizes) > MAX_LAYERS or max(sizes) > MAX_WIDTH:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_LAYERS} layers of at most {MAX_WIDTH} units each, not {text!r}"
+        )
     return sizes
+
+
+MAX_STEPS = 100_000
+"""The most training steps `train` accepts."""
+MAX_SAMPLES = 10_000
+"""The most training points (a step on 100,000 points takes a minute and gigabytes in a scalar engine)."""
+MAX_HELDOUT = 100_000
+"""The most held-out points."""
+MAX_LAYERS = 16
+"""The most hidden layers."""
+MAX_WIDTH = 1024
+"""The most units in a hidden layer."""
 
 
 SETTINGS: dict[str, dict[str, Any]] = {
     "dataset": {"choices": sorted(datasets.DATASETS), "default": "moons", "help": "the toy dataset"},
-    "samples": {"type": _at_least(2), "default": 100, "help": "training points"},
+    "samples": {"type": _at_most(MAX_SAMPLES, _at_least(2)), "default": 100, "help": "training points"},
     "noise": {"type": _non_negative, "default": 0.1, "help": "standard deviation of the noise on each coordinate"},
     "classes": {
         "type": _at_least(2),
@@ -208,13 +250,17 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "help": "learning rate (default: for sgd and momentum 1.0 decaying linearly to 0.1 over the steps; adam 0.05)",
     },
     "alpha": {"type": _non_negative, "default": 1e-4, "help": "weight of the L2 penalty added to the loss"},
-    "steps": {"type": _at_least(1), "default": 100, "help": "training steps (updates)"},
+    "steps": {"type": _at_most(MAX_STEPS, _at_least(1)), "default": 100, "help": "training steps (updates)"},
     "batch_size": {
         "type": _at_least(1),
         "help": "points per step, shuffled each epoch (default: the whole set; 1 is stochastic)",
     },
     "seed": {"type": _integer, "default": 1337, "help": "seed of the training points, the weights and the batches"},
-    "heldout_samples": {"type": _at_least(2), "default": 1000, "help": "held-out points to measure the model on"},
+    "heldout_samples": {
+        "type": _at_most(MAX_HELDOUT, _at_least(2)),
+        "default": 1000,
+        "help": "held-out points to measure the model on",
+    },
     "heldout_seed": {"type": _integer, "help": "seed of the held-out points (default: --seed plus 1)"},
 }
 """The options of ``train`` that decide its result, keyed as ``metrics.json`` records them."""
@@ -289,6 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TrainingDivergedError, RendererNotFoundError, RenderError, OSError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted; no output was written", file=sys.stderr)
+        return 130
 
 
 def _with_config(parser: argparse.ArgumentParser, path: Path, options: list[str]) -> argparse.Namespace:
@@ -336,6 +385,11 @@ def _config_argv(path: Path) -> list[str]:
 
 def _train(args: argparse.Namespace) -> int:
     _resolve(args)
+    with claimed(args.out) as staging:  # before training: a folder we cannot write, or one in use, fails at once
+        return _train_into(args, staging)
+
+
+def _train_into(args: argparse.Namespace, staging: Path) -> int:
     labels = LABELS[args.loss]
     data = {"noise": args.noise, "classes": args.classes, "labels": labels}
     X, y = datasets.make(args.dataset, args.samples, seed=args.seed, **data)
@@ -361,13 +415,80 @@ def _train(args: argparse.Namespace) -> int:
     print(f"last step's batch: loss {final.loss:.6f} (with the L2 penalty), accuracy {final.accuracy:.1%}")
     print(f"training set, all {whole.size} points: {_scores_text(whole, args.loss)} (the trained model; no penalty)")
     print(f"held-out set, {heldout.size} fresh points (seed {args.heldout_seed}): {_scores_text(heldout, args.loss)}")
-    caption = _write_outputs(args, model, X, y, history, whole, heldout, seconds)
+    caption = _write_outputs(args, staging, model, X, y, history, whole, heldout, seconds)
     print(f"graph.svg: {caption}")
-    _write_pages(args, model, X, y, history, recorder, caption)
-    print(
-        f"wrote metrics.json, model.json, loss.png, boundary.png, graph.svg, explorer.html, training.html to {args.out}"
-    )
+    _write_pages(args, staging, model, X, y, history, recorder)
+    names = publish(staging, args.out)
+    print(f"wrote {', '.join(names)} to {args.out}")
     return 0
+
+
+# -- the output folder: one run at a time, and a run's outputs together ------------------
+
+LOCK_NAME = ".chainrule.lock"
+"""The lock file `train` holds in its output folder while it runs (left there, empty)."""
+STAGING_PREFIX = ".chainrule-staging-"
+"""Outputs are written into a folder of this name inside the output folder, then moved into place."""
+
+
+class FolderInUseError(OSError):
+    """Another run is writing to the same output folder."""
+
+
+@contextmanager
+def claimed(out: Path) -> Iterator[Path]:
+    """The output folder, made and locked for this run, and a staging folder inside it for the outputs.
+
+    The lock (``flock`` on `LOCK_NAME`) refuses a second run into the same
+    folder; making the folder and its lock file checks, before any training,
+    that it can be written. Staging folders left by a run that was killed are
+    removed. On any failure or interruption, the staging folder goes, and a
+    folder this run made is removed again: the folder is left as it was.
+    """
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = (out / LOCK_NAME).open("a")
+    except OSError as error:
+        raise OSError(f"cannot write to {out}: {error.strerror or error}") from None
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FolderInUseError(
+                f"{out} is in use by another run of python -m nn train; wait for it to finish, or give another --out"
+            ) from None
+        for stale in out.glob(STAGING_PREFIX + "*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+        published = False
+        try:
+            yield staging
+            published = True
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            if created and not published:
+                shutil.rmtree(out, ignore_errors=True)
+    finally:
+        lock.close()
+
+
+def publish(staging: Path, out: Path) -> list[str]:
+    """Move every staged output into `out`, with Ctrl-C held back until all are moved; returns their names.
+
+    Each move is one rename in the same file system, so the old set of outputs
+    is replaced by the new one in a few milliseconds, and an interruption
+    cannot fall between two files.
+    """
+    names = sorted(path.name for path in staging.iterdir())
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        for name in names:
+            os.replace(staging / name, out / name)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    return names
 
 
 def _resolve(args: argparse.Namespace) -> None:
@@ -417,6 +538,7 @@ def _scores_text(result: Evaluation, loss: str) -> str:
 
 def _write_outputs(
     args: argparse.Namespace,
+    out: Path,
     model: MLP,
     X: list[list[float]],
     y: list[float],
@@ -429,8 +551,6 @@ def _write_outputs(
     from autograd import save_graph
     from nn.plot import neuron_graph, plot_decision_boundary, plot_history
 
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
     metrics = {
         "accuracy": whole.accuracy,
         "loss": whole.loss,
@@ -461,8 +581,8 @@ def _write_outputs(
 
 
 def _write_pages(
-    args: argparse.Namespace, model: MLP, X: list[list[float]], y: list[float], history: History,
-    recorder: Recorder, caption: str,
+    args: argparse.Namespace, out: Path, model: MLP, X: list[list[float]], y: list[float], history: History,
+    recorder: Recorder,
 ) -> None:  # fmt: skip
     """explorer.html (the trained network on graph.svg's point) and training.html (the run, replayed)."""
     from nn.plot import neuron_graph
@@ -470,9 +590,9 @@ def _write_pages(
     point = neuron_graph(model, X, y, loss=args.loss).point
     where = ", ".join(f"{v:.4g}" for v in X[point])
     title = f"{args.dataset}: the trained network on training point {point} ({where}), {args.loss} loss"
-    network_page(model, X[point], y[point], loss=args.loss, title=title).save(args.out / "explorer.html")
+    network_page(model, X[point], y[point], loss=args.loss, title=title).save(out / "explorer.html")
     page = training_page(recorder, history, X, y, title=f"{args.dataset}: {args.steps} training steps replayed")
-    write_atomically(args.out / "training.html", page.encode("utf-8"))
+    write_atomically(out / "training.html", page.encode("utf-8"))
 
 
 # -- eval and predict -------------------------------------------------------------------

@@ -86,8 +86,12 @@ class Evaluation:
     size: int
 
 
+DIVERGENCE_FACTOR = 1e6
+"""Training has diverged when a step's loss exceeds this factor times the first step's (or times 1, if larger)."""
+
+
 class TrainingDivergedError(ArithmeticError):
-    """The loss stopped being a finite number: the learning rate is usually too large.
+    """The loss stopped being a finite number, or exploded: the learning rate is usually too large.
 
     Attributes:
         step: the step at which it happened.
@@ -167,8 +171,10 @@ def train(
             are that step's): to record a run, as `nn.replay.Recorder` does.
 
     Raises:
-        TrainingDivergedError: the loss became infinite or nan, or a number
-            overflowed; the exception carries the history up to that step.
+        TrainingDivergedError: the loss became infinite or nan, grew past
+            `DIVERGENCE_FACTOR` times the first step's loss (or times 1, if
+            larger), or a number overflowed; the exception carries the history
+            up to that step.
 
     Example:
         >>> from nn import MLP, datasets
@@ -204,6 +210,11 @@ def train(
                     total = total + losses.l2_penalty(parameters, alpha)
                 if not math.isfinite(total.data):
                     raise TrainingDivergedError(step, f"the loss is {total.data}", history)
+                if step == 0:
+                    ceiling = DIVERGENCE_FACTOR * max(total.data, 1.0)
+                elif total.data > ceiling:
+                    reason = f"the loss grew to {total.data:.3g}, over {DIVERGENCE_FACTOR:g} times its start"
+                    raise TrainingDivergedError(step, reason, history)
                 lr = optimizer.lr
                 optimizer.zero_grad()
                 total.backward()
