@@ -3,11 +3,10 @@
 Read it top to bottom, after the rule table (`autograd.rules`): what a node
 holds (a float, its gradient, the primitive that made it, and an *edge* per
 operand: the operand with the local derivative d(node)/d(operand)); how an
-operator records a node; backward, which is ``operand.grad += local *
-node.grad`` once per edge in reverse topological order and never names an
-operation; the walk that gives that order; and `no_grad`, which turns
-recording off. The fused operations (``sum``, ``dot``, ``linear``) are fast
-paths kept apart, in `autograd.fused`.
+operator records a node; backward, ``operand.grad += local * node.grad`` once
+per edge in reverse topological order, naming no operation; the walk that
+gives that order; and threads: `no_grad` (per thread) and the lock that lets
+one sweep at a time write gradients. Fast paths live in `autograd.fused`.
 
 Nodes refer only to their parents, never to their children, so the graph has
 no reference cycles: once nothing refers to an output, it is freed at once.
@@ -17,6 +16,7 @@ from __future__ import annotations
 
 import numbers
 import operator
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from math import isfinite
@@ -183,16 +183,14 @@ class Value:
         A node whose gradient is zero passes nothing on (unless a local
         derivative is inf or nan: 0 * inf is nan, and it arrives), which gives
         the bits of adding every zero, except that a leaf gradient you set to
-        -0.0 before the call stays -0.0.
+        -0.0 before the call stays -0.0. Calls from several threads take turns.
         """
-        order = topological_order(self)
-        for node in order:
-            node.grad = 0.0
-        if self._op is None:
-            self.grad += 1.0
-            return
-        self.grad = 1.0
-        backpropagate(order)
+        with sweep_lock:
+            order = topological_order(self)
+            for node in order:
+                node.grad = 0.0
+            self.grad = 1.0 if order else self.grad + 1.0  # a leaf (no order) accumulates, as leaves do
+            backpropagate(order)
 
 
 # -- how an operation records: a node is made in `_node` alone ----------------------------
@@ -200,7 +198,7 @@ class Value:
 
 def _node(data: float, op: Primitive, edges: tuple[Any, ...]) -> Value:
     """A computed node; a leaf instead when recording is off (inside `no_grad`)."""
-    if not _grad_enabled:
+    if _threads_off and not is_grad_enabled():  # one global read while no thread is in `no_grad`
         return _leaf(data)
     out: Value = _new(Value)
     out.data, out.grad, out.label, out._op, out._edges = data, 0.0, "", op, edges
@@ -256,9 +254,8 @@ def backpropagate(order: list[Value], local_grads: Callable[[Value], Sequence[An
     """The chain rule, once per node of `order`, last first: ``operand.grad += local * node.grad``.
 
     In reverse topological order a node's ``.grad`` is complete when its turn
-    comes. `local_grads(node)` replaces the recorded local derivatives:
-    `autograd.grad` passes the rules run again on Values, for gradients that
-    are graphs themselves.
+    comes. `local_grads(node)` replaces the recorded local derivatives: the
+    rules run again on Values, from `autograd.grad`, for gradients as graphs.
     """
     for node in reversed(order):
         g = node.grad
@@ -314,10 +311,12 @@ def topological_order(root: Value, *, leaves: bool = False) -> list[Value]:
     return order
 
 
-# -- grad mode -------------------------------------------------------------------------------
+# -- threads: grad mode is per thread, as in PyTorch; sweeps that write .grad take turns --------
 
-_grad_enabled = True
-"""False inside `no_grad()`: operations then build no graph."""
+_threads_off = 0  # how many threads are inside a `no_grad` block; while none is, `_node` reads nothing else
+_thread = threading.local()  # `.enabled`: this thread's setting, absent (True) until it enters a block
+_mode_lock = threading.Lock()
+sweep_lock = threading.RLock()  # held by `Value.backward` and `autograd.grad`: graphs may share nodes
 
 
 def no_grad() -> AbstractContextManager[None]:
@@ -325,7 +324,7 @@ def no_grad() -> AbstractContextManager[None]:
 
     Results are leaves, so nothing is kept alive for a backward pass: use it for
     evaluation and for parameter updates. Blocks nest; each restores the
-    setting it found. The setting is global to the process (not per thread).
+    setting it found. The setting is per thread: other threads keep recording.
 
     Example:
         >>> w = Value(3.0)
@@ -343,15 +342,18 @@ def enable_grad() -> AbstractContextManager[None]:
 
 
 def is_grad_enabled() -> bool:
-    """True when operations record the graph (outside any `no_grad` block)."""
-    return _grad_enabled
+    """True when operations in this thread record the graph (outside any `no_grad` block)."""
+    return not _threads_off or getattr(_thread, "enabled", True)
 
 
 @contextmanager
 def _grad_mode(enabled: bool) -> Iterator[None]:
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, enabled
+    global _threads_off
+    with _mode_lock:
+        previous: bool = getattr(_thread, "enabled", True)
+        _thread.enabled, _threads_off = enabled, _threads_off + previous - enabled  # on to off: one more off
     try:
         yield
     finally:
-        _grad_enabled = previous
+        with _mode_lock:
+            _thread.enabled, _threads_off = previous, _threads_off + enabled - previous
