@@ -58,6 +58,7 @@ __all__ = [
     "MESSAGE_CHARS",
     "SIGNATURES",
     "TIMEOUT_SECONDS",
+    "FormatNotWrittenError",
     "RenderError",
     "Renderer",
     "RendererNotFoundError",
@@ -102,6 +103,14 @@ class RendererNotFoundError(RuntimeError):
     """No usable dot-compatible program was found; the message says how to install one."""
 
 
+class FormatNotWrittenError(RendererNotFoundError, ValueError):
+    """Programs run, but none that may be used writes the format asked for (PDF needs Graphviz itself).
+
+    A `RendererNotFoundError`, since what is missing is a program, not valid
+    input; and a ValueError, as it was before it had a class of its own.
+    """
+
+
 class RenderError(RuntimeError):
     """The program ran but failed, or took longer than its time limit."""
 
@@ -130,13 +139,15 @@ class Renderer:
         """Lay out DOT `source` and return the picture in `format` ("svg", "png", ...).
 
         Raises:
-            ValueError: this program does not write `format`.
+            FormatNotWrittenError: this program does not write `format` (a ValueError too).
             RenderError: the program failed, or ran longer than `timeout` seconds.
         """
         if not self.writes(format):
             listed = ", ".join(sorted(self.formats or ()))
             advice = "; for PDF, install Graphviz itself" if format == "pdf" else ""
-            raise ValueError(f"{self.name} ({self.path}) cannot write {format!r}; it writes {listed}{advice}")
+            raise FormatNotWrittenError(
+                f"{self.name} ({self.path}) cannot write {format!r}; it writes {listed}{advice}"
+            )
         returncode, out, err, overflow = _run_bounded([self.path, f"-T{format}"], source.encode(), timeout, self)
         if overflow is not None:
             raise RenderError(overflow)
@@ -247,15 +258,27 @@ _chosen: str | None = None
 def use_renderer(program: str | os.PathLike[str] | None) -> None:
     """Render with `program` from now on (None returns to the automatic choice).
 
-    This takes precedence over ``$CHAINRULE_DOT``. The program is checked when it
-    is first needed, not here.
+    This takes precedence over ``$CHAINRULE_DOT``. A bare name is looked up
+    on the PATH; the program must exist and be executable, which is checked
+    here (whether it works as a dot program is checked when it is first used).
+
+    Raises:
+        RendererNotFoundError: `program` is not found, or is not an executable file.
 
     Example:
         >>> from autograd.render import use_renderer
         >>> use_renderer(None)  # the automatic choice (the default)
     """
     global _chosen
-    _chosen = None if program is None else os.fspath(program)
+    if program is None:
+        _chosen = None
+        return
+    chosen = os.fspath(program)
+    located = shutil.which(chosen) if Path(chosen).name == chosen else chosen
+    if located is None or not os.path.isfile(located) or not os.access(located, os.X_OK):
+        problem = "is not found" if located is None or not os.path.exists(located) else "is not an executable file"
+        raise RendererNotFoundError(f"{chosen} (chosen by use_renderer) {problem}; {INSTALL_HINT}")
+    _chosen = chosen
 
 
 def probe(program: str) -> Renderer | None:
@@ -345,7 +368,7 @@ def find_renderer(format: str | None = None) -> Renderer:
 
     Raises:
         RendererNotFoundError: no program runs, or the chosen one does not.
-        ValueError: programs run, but none of them writes `format`.
+        FormatNotWrittenError: programs run, but none of them writes `format` (a ValueError too).
     """
     tried: list[str] = []
     usable: list[Renderer] = []
@@ -366,7 +389,7 @@ def find_renderer(format: str | None = None) -> Renderer:
     if usable:
         written = "; ".join(f"{r.name} writes {', '.join(sorted(r.formats or ()))}" for r in usable)
         advice = " (for PDF, install Graphviz itself)" if format == "pdf" else ""
-        raise ValueError(f"no program here writes {format!r}: {written}{advice}")
+        raise FormatNotWrittenError(f"no program here writes {format!r}: {written}{advice}")
     detail = f" (tried {', '.join(tried)})" if tried else ""
     raise RendererNotFoundError(f"no program to draw graphs with was found{detail}; {INSTALL_HINT}")
 
