@@ -198,7 +198,7 @@ class Value:
 
 def _node(data: float, op: Primitive, edges: tuple[Any, ...]) -> Value:
     """A computed node; a leaf instead when recording is off (inside `no_grad`)."""
-    if _threads_off and not is_grad_enabled():  # one global read while no thread is in `no_grad`
+    if _threads_off and not _thread.enabled:  # one global read while no thread is in `no_grad`
         return _leaf(data)
     out: Value = _new(Value)
     out.data, out.grad, out.label, out._op, out._edges = data, 0.0, "", op, edges
@@ -314,7 +314,7 @@ def topological_order(root: Value, *, leaves: bool = False) -> list[Value]:
 # -- threads: grad mode is per thread, as in PyTorch; sweeps that write .grad take turns --------
 
 _threads_off = 0  # how many threads are inside a `no_grad` block; while none is, `_node` reads nothing else
-_thread = threading.local()  # `.enabled`: this thread's setting, absent (True) until it enters a block
+_thread: Any = type("GradMode", (threading.local,), {"enabled": True})()  # `.enabled`: per thread, True at first
 _mode_lock = threading.Lock()
 sweep_lock = threading.RLock()  # held by `Value.backward` and `autograd.grad`: graphs may share nodes
 
@@ -343,14 +343,14 @@ def enable_grad() -> AbstractContextManager[None]:
 
 def is_grad_enabled() -> bool:
     """True when operations in this thread record the graph (outside any `no_grad` block)."""
-    return not _threads_off or getattr(_thread, "enabled", True)
+    return bool(_thread.enabled)
 
 
 @contextmanager
 def _grad_mode(enabled: bool) -> Iterator[None]:
     global _threads_off
     with _mode_lock:
-        previous: bool = getattr(_thread, "enabled", True)
+        previous: bool = _thread.enabled
         _thread.enabled, _threads_off = enabled, _threads_off + previous - enabled  # on to off: one more off
     try:
         yield
