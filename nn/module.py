@@ -164,7 +164,8 @@ class Module:
                 version, or its architecture or parameters do not fit.
         """
         document = read_model_file(path)
-        if document["model"] != type(self).__name__ or document["config"] != self.config():
+        same_config = _canonical(document["config"]) == _canonical(self.config())  # true is not 1 here
+        if document["model"] != type(self).__name__ or not same_config:
             raise ModelFileError(
                 f"{path} holds a {excerpt(document['model'])} with {excerpt(document['config'])}, "
                 f"not this {type(self).__name__} with {self.config()}"
@@ -216,6 +217,11 @@ def read_model_file(path: str | Path) -> dict[str, Any]:
     if unknown:
         raise ModelFileError(f"{path}: unknown key {excerpt(unknown[0])}")
     return document
+
+
+def _canonical(config: Any) -> str:
+    """`config` as JSON with sorted keys: equal only when types are equal too (``==`` has True == 1 == 1.0)."""
+    return json.dumps(config, sort_keys=True)
 
 
 def excerpt(value: Any) -> str:

@@ -166,3 +166,11 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
     monkeypatch.setattr(nn.module, "MAX_FILE_BYTES", 100)
     with pytest.raises(ModelFileError, match="bytes; model files have at most 100"):
         MLP.from_file(path)
+
+
+@pytest.mark.parametrize(("key", "wrong"), [("fused", 1), ("nin", 2.0), ("fused", "yes")])
+def test_load_compares_the_architecture_with_its_types(tmp_path: Path, key: str, wrong: object) -> None:
+    document = saved(tmp_path)
+    document["config"][key] = wrong
+    with pytest.raises(ModelFileError, match="not this MLP"):
+        MLP(2, [3, 1], seed=0).load(write(tmp_path, json.dumps(document)))
