@@ -23,7 +23,7 @@ from math import isfinite
 from typing import Any
 
 from autograd import rules
-from autograd.primitive import Primitive, as_float
+from autograd.primitive import Primitive, as_float, check_text
 
 __all__ = ["Value", "backpropagate", "enable_grad", "is_grad_enabled", "no_grad", "topological_order"]
 
@@ -60,7 +60,7 @@ class Value:
 
     Args:
         data: a real number (ints and bools are converted to float).
-        label: an optional name, shown when the graph is drawn.
+        label: an optional name, shown when the graph is drawn (a NUL or lone surrogate: ValueError).
 
     Example:
         >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
@@ -86,8 +86,8 @@ class Value:
             if not isinstance(data, numbers.Real):
                 raise TypeError(f"Value data must be a real number, not {type(data).__name__}")
             data = float(data)
-        if not isinstance(label, str):
-            raise TypeError(f"Value label must be a str, not {type(label).__name__}")
+        if label != "":  # a str that every picture can hold (TypeError, ValueError)
+            check_text(label, "Value label")
         self.data, self.grad, self.label, self._op, self._edges = data, 0.0, label, None, ()
 
     @property

@@ -31,8 +31,10 @@ def check_text(text: str, what: str) -> str:
 
     Names and labels are drawn as text in SVG, PNG and PDF alike, and handed to
     the renderer as UTF-8: a NUL ends a C string, and a lone surrogate has no
-    UTF-8 form. Every other character can be drawn.
+    UTF-8 form. Every other character can be drawn. Not a str: a TypeError.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"{what} must be a str, not {type(text).__name__}")
     if "\0" in text:
         raise ValueError(f"{what} {text!r} contains a NUL character, which no picture can hold")
     try:

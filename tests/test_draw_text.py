@@ -102,4 +102,10 @@ class TestTextNoPictureHolds:
 
     def test_as_a_value_label(self, text: str, problem: str) -> None:
         with pytest.raises(ValueError, match=f"Value label .* contains a {problem}"):
-            draw_dot(Value(1.0, label=text) * 2)
+            Value(1.0, label=text)
+
+    def test_as_a_value_label_set_later(self, text: str, problem: str) -> None:
+        x = Value(1.0)
+        x.label = text
+        with pytest.raises(ValueError, match=f"Value label .* contains a {problem}"):
+            draw_dot(x * 2)
