@@ -220,9 +220,11 @@ def _run_bounded(
             f"{who.name} took more than {timeout:g} s to lay out the graph; draw a smaller graph"
         ) from None
     finally:
+        # A group's id is not reused while any member lives, so this kills only what the renderer started.
         _kill_group(process)
-        for stream in (process.stdout, process.stderr):
-            stream.close()  # type: ignore[union-attr]
+        if not any(thread.is_alive() for thread in threads[:2]):  # else a reader holds its stream's lock
+            for stream in (process.stdout, process.stderr):
+                stream.close()  # type: ignore[union-attr]
     return returncode, outputs.get("output", b""), outputs.get("error stream", b""), overflow[0] if overflow else None
 
 
