@@ -18,8 +18,16 @@ absolute value. Variable values must be finite numbers. Names are normalised
 (NFKC) as Python normalises identifiers, so ``ｘ=2`` gives ``x`` its value.
 
 Exit status: 0 on success, 2 when the input is refused (with a one-line
-message on stderr), 1 when the picture cannot be written (no renderer, or
-the file cannot be written).
+message on stderr), 1 when the picture cannot be written (no renderer, no
+renderer that writes the format, as for PDF without Graphviz, or the file
+cannot be written). A value or derivative that is not a finite number is
+refused (status 2) with a message naming it, as an overflow in ``exp`` or
+``**`` is: ``x*x`` at ``x=1e200`` overflows, and so does ``sqrt(x)``'s
+derivative at 0, which is infinite.
+
+Options are read anywhere, but an argument in the expression's place that is
+not one of the options is the expression: ``python -m autograd --x x=1`` is
+the expression ``--x``. Put ``--`` before the expression to be sure.
 
 Example:
     >>> from autograd.cli import main
@@ -103,9 +111,11 @@ Limits: {MAX_LENGTH:,} characters, {MAX_DEPTH} levels of nesting, constant expon
 up to {MAX_EXPONENT:g}; variable values must be finite numbers.
 The drawing's format follows the file suffix: {" ".join(FILE_FORMATS)}
 
+A value or derivative that is not finite (inf, nan) is refused.
 exit status: 0 done, 2 input refused (a one-line message), 1 picture not written"""
 
 _OPTIONS_WITH_VALUE = ("-o", "--output", "--rankdir", "--digits", "--max-nodes")
+_LONG_OPTIONS = ("--output", "--rankdir", "--digits", "--max-nodes", "--help")
 
 
 class ExpressionError(ValueError):
@@ -133,12 +143,12 @@ def parse(text: str) -> ast.expr:
     """
     if not isinstance(text, str):
         raise ExpressionError(f"the expression must be text, not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:  # first: every other check reads the whole text
+        raise ExpressionError(f"the expression is {len(text):,} characters long; the limit is {MAX_LENGTH:,}")
     if not text.strip():
         raise ExpressionError("the expression is empty")
     if _bracket_depth(text) > MAX_DEPTH:
         raise _too_deep()  # before Python's parser, which recurses over nesting
-    if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is {len(text):,} characters long; the limit is {MAX_LENGTH:,}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
@@ -395,7 +405,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _options_first(argv: Sequence[str]) -> list[str]:
-    """The options, then ``--`` and the rest, so that an expression such as ``-x**2`` is not read as an option."""
+    """The options, then ``--`` and the rest, so that an expression such as ``-x**2`` or ``--x`` is not read as one.
+
+    A ``--word`` that is not an option of this program is the expression when
+    it comes where the expression does, and an unknown option (which argparse
+    reports) after it.
+    """
     options: list[str] = []
     rest: list[str] = []
     arguments = iter(argv)
@@ -407,8 +422,10 @@ def _options_first(argv: Sequence[str]) -> list[str]:
             value = next(arguments, None)
             if value is not None:
                 options.append(value)
-        elif argument in ("-h", "--help") or (argument.startswith("--") and argument[2:3].isalpha()):
-            options.append(argument)  # unknown long options are reported by argparse
+        elif argument == "-h" or argument.split("=", 1)[0] in _LONG_OPTIONS:
+            options.append(argument)
+        elif rest and argument.startswith("--") and argument[2:3].isalpha():
+            options.append(argument)  # after the expression: an unknown long option, reported by argparse
         else:
             rest.append(argument)
     return [*options, "--", *rest]
@@ -425,12 +442,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(parser.parse_args(_options_first(arguments)))
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
+    except (
+        RuntimeError,
+        OSError,
+    ) as error:  # no renderer (for this format), a renderer that failed, a file not written
+        _complain(parser, error)
+        return 1
     except (_ArgumentError, ArithmeticError, ValueError) as error:  # ExpressionError, and the engine's domain errors
         _complain(parser, error)
         return 2
-    except (RuntimeError, OSError) as error:  # no renderer, a renderer that failed, a file that cannot be written
-        _complain(parser, error)
-        return 1
 
 
 def _complain(parser: argparse.ArgumentParser, error: BaseException) -> None:
@@ -458,6 +478,11 @@ def _run(args: argparse.Namespace) -> int:
     result = evaluate(tree, variables)
     output = result if isinstance(result, Value) else Value(result)
     derivatives = grad(output, list(variables.values()))
+    for what, number in [("the value", output.data), *((f"d/d{name}", d) for name, d in zip(variables, derivatives))]:
+        if not math.isfinite(number):
+            raise ExpressionError(
+                f"{what} is {number}, not a finite number (a float overflowed, or the slope is infinite here)"
+            )
     if args.output is not None:  # drawn before anything is printed: either the whole answer or an error
         output.backward()
         try:

@@ -38,6 +38,7 @@ import graphviz
 from autograd import rules
 from autograd.engine import Value, topological_order
 from autograd.files import write_atomically
+from autograd.primitive import check_text
 from autograd.render import find_renderer
 
 __all__ = ["DEFAULT_MAX_NODES", "FILE_FORMATS", "Drawing", "GraphTooLargeError", "draw_dot", "save_graph"]
@@ -329,7 +330,7 @@ class _Painter:
     ) -> None:
         """A record (label | data | grad); `value` is None for a partial result drawn for an expansion."""
         fields = [f"data {self.number(data)}", f"grad {self.number(grad)}"]
-        name = label
+        name = _visible(check_text(label, "Value label"))
         if value is not None and self.style.number_nodes and value in self.step:
             name = f"#{self.step[value]} {label}".strip()
         if name:
@@ -372,7 +373,7 @@ class _Painter:
         ids = self.style.element_ids
         symbol = value.primitive.symbol if value.primitive is not None else value.op
         shape = "circle" if len(symbol) <= 2 else "ellipse"
-        text = {"label": graphviz.escape(symbol), "tooltip": graphviz.escape(value.op)}  # plain text, never HTML
+        text = {"label": _plain(symbol), "tooltip": _plain(value.op)}  # plain text, never HTML
         self.drawing.node(op_id, shape=shape, **text, **({"id": f"o{index}"} if ids else {}))
         self.drawing.edge(op_id, self.ids[value], **({"id": f"r{index}"} if ids else {}))
         locals_ = iter(value.local_grads)
@@ -407,7 +408,9 @@ class _Painter:
         Their gradient is the node's: each enters the result with slope 1.
         """
         box = graphviz.Digraph(name=f"cluster_{self.ids[value]}")
-        box.attr(label=f"{value.op}, expanded", style="dashed", color="gray50", fontcolor="gray40", fontsize="10")
+        box.attr(
+            label=_plain(f"{value.op}, expanded"), style="dashed", color="gray50", fontcolor="gray40", fontsize="10"
+        )
         edges: list[Edge] = []
         operands = value.operands
         summands: list[tuple[str, float]] = []
@@ -458,3 +461,20 @@ def _escape(text: str) -> str:
     for special in '\\{}|<>"':
         text = text.replace(special, "\\" + special)
     return text
+
+
+def _visible(text: str) -> str:
+    """`text` with a tab as a space and other control characters but newline as their symbols (U+2400 + code).
+
+    SVG cannot hold control characters, and record labels drop tabs.
+    """
+    return text.translate(_CONTROL_PICTURES)
+
+
+_CONTROL_PICTURES = {code: 0x2400 + code for code in range(1, 32) if chr(code) != "\n"} | {ord("\t"): ord(" ")}
+
+
+def _plain(text: str) -> str:
+    """`text` as a DOT string drawn as written: no escape sequences (``\\n``, ``\\N``), never an HTML label."""
+    plain: str = graphviz.escape(_visible(check_text(text, "operation name")))
+    return plain

@@ -3,11 +3,10 @@
 Read it top to bottom, after the rule table (`autograd.rules`): what a node
 holds (a float, its gradient, the primitive that made it, and an *edge* per
 operand: the operand with the local derivative d(node)/d(operand)); how an
-operator records a node; backward, which is ``operand.grad += local *
-node.grad`` once per edge in reverse topological order and never names an
-operation; the walk that gives that order; and `no_grad`, which turns
-recording off. The fused operations (``sum``, ``dot``, ``linear``) are fast
-paths kept apart, in `autograd.fused`.
+operator records a node; backward, ``operand.grad += local * node.grad`` once
+per edge in reverse topological order, naming no operation; the walk that
+gives that order; and threads: `no_grad` (per thread) and the lock that lets
+one sweep at a time write gradients. Fast paths live in `autograd.fused`.
 
 Nodes refer only to their parents, never to their children, so the graph has
 no reference cycles: once nothing refers to an output, it is freed at once.
@@ -17,17 +16,16 @@ from __future__ import annotations
 
 import numbers
 import operator
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from math import isfinite
 from typing import Any
 
 from autograd import rules
-from autograd.primitive import Primitive, as_float
+from autograd.primitive import Primitive, as_float, check_text
 
 __all__ = ["Value", "backpropagate", "enable_grad", "is_grad_enabled", "no_grad", "topological_order"]
-
-Number = int | float
 
 
 # Value's operators and functions, each recording one node through `_binary` or `_unary` (below).
@@ -60,7 +58,7 @@ class Value:
 
     Args:
         data: a real number (ints and bools are converted to float).
-        label: an optional name, shown when the graph is drawn.
+        label: an optional name, shown when the graph is drawn (a NUL or lone surrogate: ValueError).
 
     Example:
         >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
@@ -79,15 +77,15 @@ class Value:
     _edges: tuple[Any, ...]
     """(operand, local derivative) pairs, flattened: ``(x, dx, y, dy, ...)``; one tuple keeps nodes small."""
 
-    def __init__(self, data: Number, label: str = "") -> None:
+    def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
             if isinstance(data, Value):
                 raise TypeError("Value() takes a number, not a Value: use Value(v.data) for a detached copy")
             if not isinstance(data, numbers.Real):
                 raise TypeError(f"Value data must be a real number, not {type(data).__name__}")
             data = float(data)
-        if not isinstance(label, str):
-            raise TypeError(f"Value label must be a str, not {type(label).__name__}")
+        if label != "":  # a str that every picture can hold (TypeError, ValueError)
+            check_text(label, "Value label")
         self.data, self.grad, self.label, self._op, self._edges = data, 0.0, label, None, ()
 
     @property
@@ -127,11 +125,11 @@ class Value:
 
     # -- operators and functions: each records one node of its primitive (`_binary`, `_unary`) --
 
-    def __sub__(self, other: Value | Number) -> Value:
+    def __sub__(self, other: Value | float) -> Value:
         c = other if isinstance(other, Value) else _constant(other)
         return NotImplemented if c is None else self + -c
 
-    def __rsub__(self, other: Number) -> Value:
+    def __rsub__(self, other: float) -> Value:
         c = _constant(other)
         return NotImplemented if c is None else -self + c
 
@@ -179,17 +177,15 @@ class Value:
 
         Seeds ``self.grad`` with 1, then `backpropagate`. Leaves (Values you
         created) accumulate, as in PyTorch: set ``.grad = 0.0`` between steps;
-        every other node's gradient is recomputed. The bits are those of the
-        plain chain rule, except that a leaf gradient set to -0.0 stays -0.0.
+        every other node's gradient is recomputed (the plain chain rule's bits,
+        but a leaf gradient set to -0.0 stays so). Threads take turns.
         """
-        order = topological_order(self)
-        for node in order:
-            node.grad = 0.0
-        if self._op is None:
-            self.grad += 1.0
-            return
-        self.grad = 1.0
-        backpropagate(order)
+        with sweep_lock:
+            order = topological_order(self)
+            for node in order:
+                node.grad = 0.0
+            self.grad = 1.0 if order else self.grad + 1.0  # a leaf (no order) accumulates, as leaves do
+            backpropagate(order)
 
 
 # -- how an operation records: a node is made in `_node` alone ----------------------------
@@ -197,7 +193,7 @@ class Value:
 
 def _node(data: float, op: Primitive, edges: tuple[Any, ...]) -> Value:
     """A computed node; a leaf instead when recording is off (inside `no_grad`)."""
-    if not _grad_enabled:
+    if _threads_off and not _thread.enabled:  # one global read while no thread is in `no_grad`
         return _leaf(data)
     out: Value = _new(Value)  # one assignment a field: faster than unpacking a tuple, on the hottest path
     out.data = data
@@ -228,7 +224,7 @@ def _unary(op: Primitive, x: Value) -> Value:
     return _node(out, op, (x, op.derivatives(xd, out)[0]))
 
 
-def _binary(op: Primitive, x: Value | Number, y: Value | Number) -> Value:
+def _binary(op: Primitive, x: Value | float, y: Value | float) -> Value:
     """`Value.__apply_primitive__` specialised to the operators: two operands, numbers kept as constants."""
     if isinstance(x, Value):
         xd: Any = x.data
@@ -261,9 +257,8 @@ def backpropagate(order: list[Value], local_grads: Callable[[Value], Sequence[An
     """The chain rule, once per node of `order`, last first: ``operand.grad += local * node.grad``.
 
     In reverse topological order a node's ``.grad`` is complete when its turn
-    comes. `local_grads(node)` replaces the recorded local derivatives:
-    `autograd.grad` passes the rules run again on Values, for gradients that
-    are graphs themselves.
+    comes. `local_grads(node)` replaces the recorded local derivatives: the
+    rules run again on Values, from `autograd.grad`, for gradients as graphs.
     """
     for node in reversed(order):
         g = node.grad
@@ -321,10 +316,12 @@ def topological_order(root: Value, *, leaves: bool = False) -> list[Value]:
     return order
 
 
-# -- grad mode -------------------------------------------------------------------------------
+# -- threads: grad mode is per thread, as in PyTorch; sweeps that write .grad take turns --------
 
-_grad_enabled = True
-"""False inside `no_grad()`: operations then build no graph."""
+_threads_off = 0  # how many threads are inside a `no_grad` block; while none is, `_node` reads nothing else
+_thread: Any = type("GradMode", (threading.local,), {"enabled": True})()  # `.enabled`: per thread, True at first
+_mode_lock = threading.Lock()
+sweep_lock = threading.RLock()  # held by `Value.backward` and `autograd.grad`: graphs may share nodes
 
 
 def no_grad() -> AbstractContextManager[None]:
@@ -332,7 +329,7 @@ def no_grad() -> AbstractContextManager[None]:
 
     Results are leaves, so nothing is kept alive for a backward pass: use it for
     evaluation and for parameter updates. Blocks nest; each restores the
-    setting it found. The setting is global to the process (not per thread).
+    setting it found. The setting is per thread: other threads keep recording.
 
     Example:
         >>> w = Value(3.0)
@@ -350,15 +347,18 @@ def enable_grad() -> AbstractContextManager[None]:
 
 
 def is_grad_enabled() -> bool:
-    """True when operations record the graph (outside any `no_grad` block)."""
-    return _grad_enabled
+    """True when operations in this thread record the graph (outside any `no_grad` block)."""
+    return bool(_thread.enabled)
 
 
 @contextmanager
 def _grad_mode(enabled: bool) -> Iterator[None]:
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, enabled
+    global _threads_off
+    with _mode_lock:
+        previous: bool = _thread.enabled
+        _thread.enabled, _threads_off = enabled, _threads_off + previous - enabled  # on to off: one more off
     try:
         yield
     finally:
-        _grad_enabled = previous
+        with _mode_lock:
+            _thread.enabled, _threads_off = previous, _threads_off + enabled - previous

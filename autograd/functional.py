@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal, overload
 
-from autograd.engine import Value, backpropagate, enable_grad, topological_order
+from autograd.engine import Value, backpropagate, enable_grad, sweep_lock, topological_order
 
 __all__ = ["grad"]
 
@@ -29,6 +29,7 @@ def grad(output: Value, inputs: Sequence[Value], *, create_graph: bool = False) 
 
     It runs backward's own sweep (`autograd.backpropagate`) and then puts back
     every ``.grad`` it found, so the floats are the bits ``backward()`` gives.
+    Calls from several threads take turns with each other and with backward.
 
     Args:
         output: the Value to differentiate.
@@ -56,24 +57,25 @@ def grad(output: Value, inputs: Sequence[Value], *, create_graph: bool = False) 
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, not {type(x).__name__}")
-    every = topological_order(output, leaves=True)
-    reached = set(every)
-    saved = [value.grad for value in every]
-    try:
-        for value in every:
-            value.grad = 0.0
-        if not create_graph:
-            output.grad = 1.0
-            backpropagate([node for node in every if not node.is_leaf])
-            return [x.grad if x in reached else 0.0 for x in inputs]
-        with enable_grad():
-            output.grad = Value(1.0)  # type: ignore[assignment]  # while the sweep runs, gradients are Values
-            backpropagate([node for node in every if not node.is_leaf], _rule_on_values)
-            found = [x.grad if x in reached else 0.0 for x in inputs]
-            return [g if isinstance(g, Value) else Value(g) for g in found]
-    finally:
-        for value, saved_grad in zip(every, saved):
-            value.grad = saved_grad
+    with sweep_lock:  # it writes every .grad it reaches, as backward does: one sweep at a time
+        every = topological_order(output, leaves=True)
+        reached = set(every)
+        saved = [value.grad for value in every]
+        try:
+            for value in every:
+                value.grad = 0.0
+            if not create_graph:
+                output.grad = 1.0
+                backpropagate([node for node in every if not node.is_leaf])
+                return [x.grad if x in reached else 0.0 for x in inputs]
+            with enable_grad():
+                output.grad = Value(1.0)  # type: ignore[assignment]  # while the sweep runs, gradients are Values
+                backpropagate([node for node in every if not node.is_leaf], _rule_on_values)
+                found = [x.grad if x in reached else 0.0 for x in inputs]
+                return [g if isinstance(g, Value) else Value(g) for g in found]
+        finally:
+            for value, saved_grad in zip(every, saved):
+                value.grad = saved_grad
 
 
 def _rule_on_values(node: Value) -> Sequence[Any]:

@@ -19,11 +19,31 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["Primitive", "as_float", "data_of"]
+__all__ = ["Primitive", "as_float", "check_text", "data_of"]
 
 
 def _anywhere(*_: float) -> bool:
     return True
+
+
+def check_text(text: str, what: str) -> str:
+    """`text`, when every picture format can hold it; a ValueError naming `what` for a NUL or a lone surrogate.
+
+    Names and labels are drawn as text in SVG, PNG and PDF alike, and handed to
+    the renderer as UTF-8: a NUL ends a C string, and a lone surrogate has no
+    UTF-8 form. Every other character can be drawn. Not a str: a TypeError.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"{what} must be a str, not {type(text).__name__}")
+    if "\0" in text:
+        raise ValueError(f"{what} {text!r} contains a NUL character, which no picture can hold")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"{what} {text!r} contains a lone surrogate ({text[error.start]!r}), which has no UTF-8 form"
+        ) from None
+    return text
 
 
 class Primitive:
@@ -31,7 +51,8 @@ class Primitive:
 
     Args:
         name: one word, the same everywhere: ``v.op``, the drawing, the
-            command line's function name, the testing strategies' key.
+            command line's function name, the testing strategies' key. Any
+            text but a NUL or a lone surrogate (ValueError: no picture holds them).
         forward: ``forward(*xs)`` maps floats to a float.
         derivatives: ``derivatives(*xs, out)`` returns one local derivative
             d(out)/d(x_i) per operand. Write it with arithmetic and autograd's
@@ -87,6 +108,7 @@ class Primitive:
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"Primitive name must be a non-empty str, not {name!r}")
+        check_text(name, "Primitive name")
         for what, function in (("forward", forward), ("derivatives", derivatives), ("smooth", smooth)):
             if not callable(function):
                 raise TypeError(f"Primitive {name!r}: {what} must be callable, not {type(function).__name__}")
@@ -94,6 +116,8 @@ class Primitive:
             raise TypeError(f"Primitive {name!r}: symbol must be a non-empty str, not {symbol!r}")
         if js is not None and (len(js) != 2 or not all(isinstance(source, str) for source in js)):
             raise TypeError(f"Primitive {name!r}: js must be two JavaScript sources (forward, derivatives)")
+        if symbol is not None:
+            check_text(symbol, f"Primitive {name!r}: symbol")
         if arity is not None and (type(arity) is not int or arity < 1):
             raise ValueError(f"Primitive {name!r}: arity must be a positive int or None, not {arity!r}")
         self.name = name

@@ -13,10 +13,19 @@ of these that runs:
    virtual environment.
 
 A chosen program (1 or 2) that does not run is an error, not a reason to look
-further. Each program is asked once for its version (``-V``) and the formats it
+further: `use_renderer` checks at once that the program exists and may be
+executed. Each program is asked once for its version (``-V``) and the formats it
 writes (``-T?``); when the preferred one cannot write a format (``graphviz-pure``
 writes no PDF), the next one that can is used. When none is usable,
 `RendererNotFoundError` says how to install one.
+
+A renderer is trusted with nothing but the drawing. It runs in its own process
+group (a session, on POSIX), and the whole group is killed when it takes longer
+than `TIMEOUT_SECONDS` or when it is done. At most `MAX_OUTPUT_BYTES` of its
+output and `MAX_ERROR_BYTES` of its error stream are read; more is a
+`RenderError`. Output that does not start as the format asked for does
+(`SIGNATURES`: SVG, PNG, PDF, JPEG, GIF), and so does empty output; error
+messages quote at most `MESSAGE_CHARS` characters of what the program said.
 
 Example:
     >>> from autograd.render import find_renderer
@@ -29,17 +38,27 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
+import threading
+import time
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "ENV_VARIABLE",
+    "MAX_ERROR_BYTES",
+    "MAX_OUTPUT_BYTES",
+    "MESSAGE_CHARS",
+    "SIGNATURES",
     "TIMEOUT_SECONDS",
+    "FormatNotWrittenError",
     "RenderError",
     "Renderer",
     "RendererNotFoundError",
@@ -56,6 +75,22 @@ ENV_VARIABLE = "CHAINRULE_DOT"
 TIMEOUT_SECONDS = 60.0
 """Longest a layout may take before `Renderer.render` gives up."""
 PROBE_TIMEOUT_SECONDS = 10.0
+MAX_OUTPUT_BYTES = 256 * 1024 * 1024
+"""Most bytes of picture read from a renderer (256 MiB); a renderer that writes more fails."""
+MAX_ERROR_BYTES = 64 * 1024
+"""Most bytes read from a renderer's error stream (64 KiB); a renderer that writes more fails."""
+MESSAGE_CHARS = 500
+"""Longest quotation of a renderer's error stream in a `RenderError` message."""
+SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "svg": (b"<?xml", b"<svg"),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "pdf": (b"%PDF",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "jpe": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+}
+"""How a picture in each format begins (SVG after any leading whitespace); other formats need only be non-empty."""
 
 INSTALL_HINT = (
     "install one: `pip install graphviz-pure` (a dot-compatible program, no root needed), "
@@ -66,6 +101,14 @@ INSTALL_HINT = (
 
 class RendererNotFoundError(RuntimeError):
     """No usable dot-compatible program was found; the message says how to install one."""
+
+
+class FormatNotWrittenError(RendererNotFoundError, ValueError):
+    """Programs run, but none that may be used writes the format asked for (PDF needs Graphviz itself).
+
+    A `RendererNotFoundError`, since what is missing is a program, not valid
+    input; and a ValueError, as it was before it had a class of its own.
+    """
 
 
 class RenderError(RuntimeError):
@@ -96,27 +139,119 @@ class Renderer:
         """Lay out DOT `source` and return the picture in `format` ("svg", "png", ...).
 
         Raises:
-            ValueError: this program does not write `format`.
+            FormatNotWrittenError: this program does not write `format` (a ValueError too).
             RenderError: the program failed, or ran longer than `timeout` seconds.
         """
         if not self.writes(format):
             listed = ", ".join(sorted(self.formats or ()))
             advice = "; for PDF, install Graphviz itself" if format == "pdf" else ""
-            raise ValueError(f"{self.name} ({self.path}) cannot write {format!r}; it writes {listed}{advice}")
-        try:
-            done = subprocess.run(
-                [self.path, f"-T{format}"], input=source.encode(), capture_output=True, timeout=timeout, check=False
+            raise FormatNotWrittenError(
+                f"{self.name} ({self.path}) cannot write {format!r}; it writes {listed}{advice}"
             )
-        except subprocess.TimeoutExpired:
-            raise RenderError(
-                f"{self.name} took more than {timeout:g} s to lay out the graph; draw a smaller graph"
-            ) from None
-        except OSError as error:
-            raise RenderError(f"{self.name} ({self.path}) could not be run: {error}") from None
-        if done.returncode != 0:
-            message = " ".join(done.stderr.decode(errors="replace").split())
-            raise RenderError(f"{self.name} failed with exit status {done.returncode}: {message}")
-        return done.stdout
+        returncode, out, err, overflow = _run_bounded([self.path, f"-T{format}"], source.encode(), timeout, self)
+        if overflow is not None:
+            raise RenderError(overflow)
+        message = _quote(err)
+        if returncode != 0:
+            raise RenderError(f"{self.name} failed with exit status {returncode}: {message}")
+        _check_picture(out, format, self.name, message)
+        return out
+
+
+def _run_bounded(
+    command: list[str], data: bytes, timeout: float, who: Renderer
+) -> tuple[int, bytes, bytes, str | None]:
+    """Run `command` in its own process group with `data` on stdin: (exit status, output, errors, what overflowed).
+
+    Each stream is read up to its limit; past it, or past `timeout` seconds,
+    the whole group is killed and the last item says why. The group is killed
+    at the end in any case, so no grandchild outlives the call.
+    """
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=os.name == "posix",
+        )
+    except OSError as error:
+        raise RenderError(f"{who.name} ({who.path}) could not be run: {error}") from None
+    overflow: list[str] = []
+    outputs: dict[str, bytes] = {}
+
+    def read(stream: Any, limit: int, what: str) -> None:
+        chunks, size = [], 0
+        while chunk := stream.read1(65536):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                overflow.append(f"{who.name} wrote more than {limit} bytes to its {what}; draw a smaller graph")
+                _kill_group(process)
+                break
+        outputs[what] = b"".join(chunks)
+
+    def write() -> None:
+        with suppress(OSError):  # a renderer may exit (or be killed) before reading everything
+            process.stdin.write(data)  # type: ignore[union-attr]
+        with suppress(OSError):
+            process.stdin.close()  # type: ignore[union-attr]
+
+    threads = [
+        threading.Thread(target=read, args=(process.stdout, MAX_OUTPUT_BYTES, "output"), daemon=True),
+        threading.Thread(target=read, args=(process.stderr, MAX_ERROR_BYTES, "error stream"), daemon=True),
+        threading.Thread(target=write, daemon=True),
+    ]
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.start()
+    try:
+        returncode = process.wait(timeout)
+        for thread in threads:  # a grandchild may still hold the pipes open: it has the rest of the time
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if any(thread.is_alive() for thread in threads):
+            raise subprocess.TimeoutExpired(command, timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        process.wait()
+        for thread in threads:
+            thread.join(PROBE_TIMEOUT_SECONDS)  # the pipes close when the group dies
+        raise RenderError(
+            f"{who.name} took more than {timeout:g} s to lay out the graph; draw a smaller graph"
+        ) from None
+    finally:
+        # A group's id is not reused while any member lives, so this kills only what the renderer started.
+        _kill_group(process)
+        if not any(thread.is_alive() for thread in threads[:2]):  # else a reader holds its stream's lock
+            for stream in (process.stdout, process.stderr):
+                stream.close()  # type: ignore[union-attr]
+    return returncode, outputs.get("output", b""), outputs.get("error stream", b""), overflow[0] if overflow else None
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the renderer and everything it started (its process group, on POSIX)."""
+    if os.name == "posix":
+        with suppress(OSError):
+            os.killpg(process.pid, signal.SIGKILL)
+    with suppress(OSError):
+        process.kill()
+
+
+def _quote(err: bytes) -> str:
+    """The renderer's error stream on one line, cut to `MESSAGE_CHARS` characters."""
+    text = " ".join(err[: 4 * MESSAGE_CHARS].decode(errors="replace").split())
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 3] + "..."
+
+
+def _check_picture(out: bytes, format: str, name: str, message: str) -> None:
+    """Raise RenderError unless `out` is a non-empty picture that starts as `format` does."""
+    said = f" (it said: {message})" if message else ""
+    if not out:
+        raise RenderError(f"{name} wrote nothing for format {format!r}{said}")
+    signatures = SIGNATURES.get(format)
+    start = out.lstrip() if format == "svg" else out
+    if signatures is not None and not start.startswith(signatures):
+        raise RenderError(f"{name} wrote something that is not {format.upper()} (it begins {out[:16]!r}){said}")
 
 
 _chosen: str | None = None
@@ -125,15 +260,27 @@ _chosen: str | None = None
 def use_renderer(program: str | os.PathLike[str] | None) -> None:
     """Render with `program` from now on (None returns to the automatic choice).
 
-    This takes precedence over ``$CHAINRULE_DOT``. The program is checked when it
-    is first needed, not here.
+    This takes precedence over ``$CHAINRULE_DOT``. A bare name is looked up
+    on the PATH; the program must exist and be executable, which is checked
+    here (whether it works as a dot program is checked when it is first used).
+
+    Raises:
+        RendererNotFoundError: `program` is not found, or is not an executable file.
 
     Example:
         >>> from autograd.render import use_renderer
         >>> use_renderer(None)  # the automatic choice (the default)
     """
     global _chosen
-    _chosen = None if program is None else os.fspath(program)
+    if program is None:
+        _chosen = None
+        return
+    chosen = os.fspath(program)
+    located = shutil.which(chosen) if Path(chosen).name == chosen else chosen
+    if located is None or not os.path.isfile(located) or not os.access(located, os.X_OK):
+        problem = "is not found" if located is None or not os.path.exists(located) else "is not an executable file"
+        raise RendererNotFoundError(f"{chosen} (chosen by use_renderer) {problem}; {INSTALL_HINT}")
+    _chosen = chosen
 
 
 def probe(program: str) -> Renderer | None:
@@ -223,7 +370,7 @@ def find_renderer(format: str | None = None) -> Renderer:
 
     Raises:
         RendererNotFoundError: no program runs, or the chosen one does not.
-        ValueError: programs run, but none of them writes `format`.
+        FormatNotWrittenError: programs run, but none of them writes `format` (a ValueError too).
     """
     tried: list[str] = []
     usable: list[Renderer] = []
@@ -244,7 +391,7 @@ def find_renderer(format: str | None = None) -> Renderer:
     if usable:
         written = "; ".join(f"{r.name} writes {', '.join(sorted(r.formats or ()))}" for r in usable)
         advice = " (for PDF, install Graphviz itself)" if format == "pdf" else ""
-        raise ValueError(f"no program here writes {format!r}: {written}{advice}")
+        raise FormatNotWrittenError(f"no program here writes {format!r}: {written}{advice}")
     detail = f" (tried {', '.join(tried)})" if tried else ""
     raise RendererNotFoundError(f"no program to draw graphs with was found{detail}; {INSTALL_HINT}")
 

@@ -147,7 +147,10 @@ def _power_derivatives(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
     elif isinstance(x, float) and isinstance(y, float):
         dx = y * _power_or_inf(x, y - 1.0)
     else:
-        dx = y * x ** (y - 1.0)
+        try:
+            dx = y * x ** (y - 1.0)
+        except OverflowError:  # NOTE: as on floats, inf; the graph then stops here (what follows is inf or nan)
+            dx = y * _power_or_inf(xd, yd - 1.0)
     if xd > 0.0:
         dy: Any = out * log(x)
     elif xd == 0.0:

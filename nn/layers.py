@@ -16,11 +16,12 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterator, Sequence
+from itertools import pairwise
 from typing import Any
 
 import autograd
 from autograd import Value
-from nn.module import Module
+from nn.module import MAX_LAYER_WIDTH, MAX_LAYERS, MAX_PARAMETERS, ModelFileError, Module, excerpt, read_model_file
 
 __all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Neuron"]
 
@@ -270,18 +271,54 @@ class MLP(Module):
 
     @classmethod
     def from_file(cls, path: Any) -> MLP:
-        """Rebuild a model saved with `save`: its architecture, then its parameters."""
-        from nn.module import ModelFileError, read_model_file
+        """Rebuild a model saved with `save`: its architecture, then its parameters.
 
+        The architecture the file declares is checked (types, the limits in
+        `nn.module`, and the number of parameters it implies against the
+        number in the file) before anything is built.
+
+        Raises:
+            ModelFileError: the file is not a well-formed MLP file.
+        """
         document = read_model_file(path)
         if document["model"] != cls.__name__:
-            raise ModelFileError(f"{path} holds a {document['model']}, not an {cls.__name__}")
+            raise ModelFileError(f"{path} holds a {excerpt(document['model'])}, not an {cls.__name__}")
+        config = document["config"]
         try:
-            model = cls(**document["config"], seed=0)
-        except (TypeError, ValueError) as error:
+            count = _declared_parameters(config)
+        except ValueError as error:
             raise ModelFileError(f"{path}: the architecture is not valid: {error}") from None
+        if count != len(document["parameters"]):
+            raise ModelFileError(
+                f"{path}: the architecture has {count} parameters, but the file holds {len(document['parameters'])}"
+            )
+        model = cls(**config, seed=0)
         model.load_state_dict(document["parameters"])
         return model
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(map(repr, self.layers))}]"
+
+
+def _declared_parameters(config: dict[str, Any]) -> int:
+    """How many parameters the MLP that `config` (from a model file) declares; ValueError naming what is wrong."""
+    expected = {"nin", "nouts", "activation", "output_activation", "fused"}
+    if set(config) != expected:
+        wrong = sorted(set(config) - expected) or sorted(expected - set(config))
+        raise ValueError(f"{'unknown' if set(config) - expected else 'missing'} key {excerpt(wrong[0])}")
+    nin, nouts = config["nin"], config["nouts"]
+    if type(nouts) is not list or not 1 <= len(nouts) <= MAX_LAYERS:
+        raise ValueError(f"'nouts' must be a list of 1 to {MAX_LAYERS} layer widths, not {excerpt(nouts)}")
+    for name, width in [("nin", nin), *((f"nouts[{i}]", n) for i, n in enumerate(nouts))]:
+        if type(width) is not int or not 1 <= width <= MAX_LAYER_WIDTH:
+            raise ValueError(f"{name!r} must be an int from 1 to {MAX_LAYER_WIDTH}, not {excerpt(width)}")
+    for name in ("activation", "output_activation"):
+        if type(config[name]) is not str or config[name] not in ACTIVATIONS:
+            raise ValueError(f"{name!r} must be one of {', '.join(ACTIVATIONS)}, not {excerpt(config[name])}")
+    if type(config["fused"]) is not bool:
+        raise ValueError(f"'fused' must be true or false, not {excerpt(config['fused'])}")
+    sizes = [nin, *nouts]
+    count: int = sum((a + 1) * b for a, b in pairwise(sizes))  # each neuron: a weight per input, and a bias
+    if count > MAX_PARAMETERS:
+        raise ValueError(f"it declares {count} parameters; a model file may hold at most {MAX_PARAMETERS}")
+    return count

@@ -5,23 +5,65 @@ its float; `save` writes that, with the model's architecture and a format
 version, to a JSON file atomically, and `load` reads one back and checks that
 it fits. JSON stores Python floats by their shortest exact representation, so
 every parameter comes back to the last bit.
+
+Reading a model file trusts nothing in it. A model file is UTF-8 JSON (no
+byte-order mark) of at most `MAX_FILE_BYTES`, read only from a regular file
+(a FIFO, a device or a directory is refused before it is opened for reading,
+and it is opened without blocking). Every flaw (bad encoding, bad JSON, a
+duplicate key, a number too long, a value of the wrong type, a shape beyond
+`MAX_LAYERS`, `MAX_LAYER_WIDTH` or `MAX_PARAMETERS`, or one that does not
+match the parameters present) raises `ModelFileError` naming it; quoted parts
+of the file are cut to `EXCERPT_CHARS` characters. The declared shape is
+checked against the parameters in the file before any model is built.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
+import os
+import stat
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from autograd import Value
 from autograd.files import write_atomically
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "Module", "write_json_atomically"]
+__all__ = [
+    "EXCERPT_CHARS",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MAX_FILE_BYTES",
+    "MAX_LAYERS",
+    "MAX_LAYER_WIDTH",
+    "MAX_NUMBER_CHARS",
+    "MAX_PARAMETERS",
+    "ModelFileError",
+    "Module",
+    "excerpt",
+    "read_model_file",
+    "write_json_atomically",
+]
 
 FORMAT = "chainrule.nn"
 FORMAT_VERSION = 1
+
+# Limits on what a model file may declare: a file is checked against them before anything is built.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Largest model file read: 64 MiB, room for a million parameters at about 60 bytes each."""
+MAX_PARAMETERS = 1_000_000
+"""Most parameters a model file may hold (a scalar engine trains far fewer)."""
+MAX_LAYER_WIDTH = 10_000
+"""Most inputs, and most neurons in one layer, that a model file may declare."""
+MAX_LAYERS = 1_000
+"""Most layers a model file may declare."""
+MAX_NUMBER_CHARS = 40
+"""Longest number in a model file, in characters (a float needs at most 24)."""
+EXCERPT_CHARS = 60
+"""Longest quotation of a file's contents in an error message."""
 
 
 class ModelFileError(ValueError):
@@ -72,13 +114,17 @@ class Module:
             if missing:
                 parts.append(f"missing {len(missing)} (first: {missing[0]!r})")
             if unexpected:
-                parts.append(f"unexpected {len(unexpected)} (first: {unexpected[0]!r})")
+                parts.append(f"unexpected {len(unexpected)} (first: {excerpt(unexpected[0])})")
             raise ModelFileError(f"the parameters do not fit this {type(self).__name__}: {', '.join(parts)}")
         values = {}
         for name, number in state.items():
-            if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
-                raise ModelFileError(f"parameter {name!r} must be a finite number, not {number!r}")
-            values[name] = float(number)
+            try:
+                value = math.nan if isinstance(number, bool) else float(number)
+            except (TypeError, ValueError, OverflowError):
+                value = math.nan
+            if not isinstance(number, (int, float)) or not math.isfinite(value):
+                raise ModelFileError(f"parameter {excerpt(name)} must be a finite number, not {excerpt(number)}")
+            values[name] = value
         for name, p in named.items():
             p.data = values[name]
 
@@ -118,9 +164,10 @@ class Module:
                 version, or its architecture or parameters do not fit.
         """
         document = read_model_file(path)
-        if document["model"] != type(self).__name__ or document["config"] != self.config():
+        same_config = _canonical(document["config"]) == _canonical(self.config())  # true is not 1 here
+        if document["model"] != type(self).__name__ or not same_config:
             raise ModelFileError(
-                f"{path} holds a {document['model']} with {document['config']}, "
+                f"{path} holds a {excerpt(document['model'])} with {excerpt(document['config'])}, "
                 f"not this {type(self).__name__} with {self.config()}"
             )
         self.load_state_dict(document["parameters"])
@@ -128,29 +175,120 @@ class Module:
 
 
 def read_model_file(path: str | Path) -> dict[str, Any]:
-    """The checked contents of a model file written by `Module.save`."""
+    """The checked contents of a model file written by `Module.save` (the checks: see the module docstring).
+
+    Raises:
+        ModelFileError: the file cannot be read, or is not a well-formed model file.
+    """
+    data = _read_regular_file(path)
+    if data.startswith(codecs.BOM_UTF8):
+        raise ModelFileError(f"{path} starts with a byte-order mark; model files are UTF-8 JSON without one")
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ModelFileError(f"cannot read {path}: {error.strerror or error}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ModelFileError(
+            f"{path} is not UTF-8 (byte {data[error.start]:#04x} at offset {error.start}); model files are UTF-8 JSON"
+        ) from None
     try:
-        document = json.loads(text, parse_constant=_refuse_constant)
-    except (json.JSONDecodeError, ValueError) as error:
+        document = json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            object_pairs_hook=_refuse_duplicate_keys,
+        )
+    except ModelFileError as error:
+        raise ModelFileError(f"{path}: {error}") from None
+    except RecursionError:
+        raise ModelFileError(f"{path} is not a model file: its JSON is nested too deeply") from None
+    except ValueError as error:
         raise ModelFileError(f"{path} is not valid JSON: {error}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a chainrule model file")
-    if document.get("version") != FORMAT_VERSION:
+    version = document.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:
         raise ModelFileError(
-            f"{path} has format version {document.get('version')!r}; this chainrule reads version {FORMAT_VERSION}"
+            f"{path} has format version {excerpt(version)}; this chainrule reads version {FORMAT_VERSION}"
         )
     for key, kind in (("model", str), ("config", dict), ("parameters", dict)):
         if not isinstance(document.get(key), kind):
             raise ModelFileError(f"{path}: {key!r} is missing or not a {kind.__name__}")
+    unknown = sorted(set(document) - {"format", "version", "model", "config", "parameters"})
+    if unknown:
+        raise ModelFileError(f"{path}: unknown key {excerpt(unknown[0])}")
     return document
 
 
+def _canonical(config: Any) -> str:
+    """`config` as JSON with sorted keys: equal only when types are equal too (``==`` has True == 1 == 1.0)."""
+    return json.dumps(config, sort_keys=True)
+
+
+def excerpt(value: Any) -> str:
+    """`value`'s repr, cut to `EXCERPT_CHARS` characters: how an error message quotes a file."""
+    text = _short_repr(value)
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 3] + "..."
+
+
+def _short_repr(value: Any, depth: int = 0) -> str:
+    # The repr of a huge string or container would be built whole before being cut: cut the pieces first.
+    if isinstance(value, str):
+        return repr(value[: EXCERPT_CHARS + 1])
+    if isinstance(value, (dict, list)):
+        if depth >= 2:
+            return "{...}" if isinstance(value, dict) else "[...]"
+        pairs = islice(value.items(), 4) if isinstance(value, dict) else ((None, item) for item in value[:4])
+        shown = ", ".join(
+            (f"{_short_repr(k, depth + 1)}: " if k is not None else "") + _short_repr(v, depth + 1) for k, v in pairs
+        )
+        more = ", ..." if len(value) > 4 else ""
+        return f"{{{shown}{more}}}" if isinstance(value, dict) else f"[{shown}{more}]"
+    return repr(value)
+
+
+def _read_regular_file(path: str | Path) -> bytes:
+    """The bytes of a regular file of at most `MAX_FILE_BYTES`, read without ever blocking on a FIFO or device."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFileError(f"cannot read {path}: it is not a regular file (a directory, a FIFO or a device)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ModelFileError(f"{path} has {info.st_size} bytes; model files have at most {MAX_FILE_BYTES}")
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with open(handle, "rb") as file:
+            if not stat.S_ISREG(os.fstat(handle).st_mode):  # replaced between the stat and the open
+                raise ModelFileError(f"cannot read {path}: it is not a regular file")
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise ModelFileError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ModelFileError(f"{path} has more than {MAX_FILE_BYTES} bytes; model files have at most that")
+    return data
+
+
 def _refuse_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a finite number")
+    raise ModelFileError(f"{name} is not a finite number")
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ModelFileError(f"a number of {len(text)} characters (at most {MAX_NUMBER_CHARS}): {excerpt(text)}")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ModelFileError(f"a number of {len(text)} characters (at most {MAX_NUMBER_CHARS}): {excerpt(text)}")
+    return float(text)
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise ModelFileError(f"the key {excerpt(duplicate)} appears twice in one object")
+    return document
 
 
 def write_json_atomically(path: Path, document: Any) -> None:
