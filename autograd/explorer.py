@@ -103,6 +103,8 @@ def explore(
     precision: int = 4,
     show_local_grads: bool = False,
     color_by_grad: bool = False,
+    number_nodes: bool = False,
+    expand_fused: bool = False,
 ) -> Explorer:
     """An interactive page that steps through the forward and backward pass of the graph of `root`.
 
@@ -111,7 +113,8 @@ def explore(
         title: the page's heading (by default, the output's label or "a graph").
         granularity: how much one step does: "node", "neuron", "layer", or
             "auto" (by size; see `NODE_STEPS_UP_TO`). The page can switch.
-        max_nodes, rankdir, precision, show_local_grads, color_by_grad: as for `draw_dot`.
+        max_nodes, rankdir, precision, show_local_grads, color_by_grad,
+            number_nodes, expand_fused: as for `draw_dot`.
 
     Raises:
         TypeError: `root` is not a Value.
@@ -129,6 +132,8 @@ def explore(
         precision=precision,
         show_local_grads=show_local_grads,
         color_by_grad=color_by_grad,
+        number_nodes=number_nodes,
+        expand_fused=expand_fused,
         element_ids=True,
     )
     values = topological_order(root, leaves=True)[::-1]  # the drawing's order: v0 is the root

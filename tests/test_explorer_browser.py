@@ -122,6 +122,15 @@ def test_stepping_to_the_end_with_the_keyboard_gives_the_engines_gradients(open_
     assert opened.page.evaluate("location.hash") == "#step=end"
 
 
+@pytest.mark.parametrize("options", [{"number_nodes": True, "expand_fused": True}, {"rankdir": "TB"}])
+def test_drawing_options_keep_the_page_exact(open_page: Any, options: dict[str, Any]) -> None:
+    x, w = Value(0.5, label="x"), Value(-1.5, label="w")
+    root = autograd.dot([w, x], [x, 2.0], 0.25).tanh() * x
+    opened = open_page(root, "#step=end", **options)
+    grads = {i: grad for i, (_, grad) in opened.attributes().items()}
+    assert grads == engine_grads(root)
+
+
 def test_step_links_open_that_step_and_follow_the_stepping(open_page: Any) -> None:
     root = a_neuron()
     values = autograd.topological_order(root, leaves=True)[::-1]
