@@ -57,7 +57,7 @@ from autograd.files import write_atomically
 from autograd.primitive import Primitive
 from autograd.render import find_renderer
 
-__all__ = ["GRANULARITIES", "NEURON_STEPS_UP_TO", "NODE_STEPS_UP_TO", "Explorer", "explore"]
+__all__ = ["GRANULARITIES", "NEURON_STEPS_UP_TO", "NODE_STEPS_UP_TO", "Explorer", "explore", "fill", "page"]
 
 NODE_STEPS_UP_TO = 60
 """With "auto" granularity, graphs with up to this many computed nodes step one node at a time."""
@@ -99,12 +99,7 @@ def explore(
     title: str = "",
     granularity: str = "auto",
     max_nodes: int = DEFAULT_MAX_NODES,
-    rankdir: str = "LR",
-    precision: int = 4,
-    show_local_grads: bool = False,
-    color_by_grad: bool = False,
-    number_nodes: bool = False,
-    expand_fused: bool = False,
+    **drawing: Any,
 ) -> Explorer:
     """An interactive page that steps through the forward and backward pass of the graph of `root`.
 
@@ -113,11 +108,12 @@ def explore(
         title: the page's heading (by default, the output's label or "a graph").
         granularity: how much one step does: "node", "neuron", "layer", or
             "auto" (by size; see `NODE_STEPS_UP_TO`). The page can switch.
-        max_nodes, rankdir, precision, show_local_grads, color_by_grad,
-            number_nodes, expand_fused: as for `draw_dot`.
+        max_nodes: refuse graphs with more Values than this, as `draw_dot` does.
+        drawing: `draw_dot`'s options for the picture (rankdir, precision,
+            show_local_grads, color_by_grad, number_nodes, expand_fused).
 
     Raises:
-        TypeError: `root` is not a Value.
+        TypeError: `root` is not a Value, or an unknown drawing option.
         ValueError: an unknown granularity, more than `max_nodes` Values, or a
             label or primitive name that no page can hold (NUL, lone surrogates).
     """
@@ -125,24 +121,16 @@ def explore(
         raise TypeError(f"explore needs a Value, not {type(root).__name__}")
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}")
-    drawing = draw_dot(
-        root,
-        rankdir=rankdir,
-        max_nodes=max_nodes,
-        precision=precision,
-        show_local_grads=show_local_grads,
-        color_by_grad=color_by_grad,
-        number_nodes=number_nodes,
-        expand_fused=expand_fused,
-        element_ids=True,
-    )
+    if "format" in drawing or "element_ids" in drawing:
+        raise TypeError("explore draws its own SVG with element ids: format and element_ids are not options")
+    picture = draw_dot(root, max_nodes=max_nodes, element_ids=True, **drawing)
     values = topological_order(root, leaves=True)[::-1]  # the drawing's order: v0 is the root
     for value in values:
         _check_text(value.label, "a Value's label")
         if value.primitive is not None:
             _check_text(value.primitive.name, "a primitive's name")
-    svg = _inline_svg(find_renderer("svg").render(drawing.source, "svg").decode("utf-8"))
-    data = _graph_data(values, title or root.label or "a graph", granularity, precision)
+    svg = _inline_svg(find_renderer("svg").render(picture.source, "svg").decode("utf-8"))
+    data = _graph_data(values, title or root.label or "a graph", granularity, drawing.get("precision", 4))
     used = {value.primitive.name: value.primitive for value in values if value.primitive is not None}
     return Explorer(_page(svg, data, _rules_script(used.values())))
 
@@ -220,13 +208,20 @@ def _page(svg: str, data: dict[str, Any], rules_js: str) -> str:
     # JSON inside a script element: "<" escaped, so that no label can close the element.
     payload = json.dumps(data, ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
     payload = payload.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    parts = {
-        "title": html.escape(str(data["title"])),
-        "css": _asset("explorer.css"),
-        "svg": svg,
-        "data": payload,
-        "rules": rules_js,
-        "js": _asset("explorer.js"),
-    }
-    # One pass over the template: nothing substituted is scanned again.
-    return re.sub(r"\{\{(\w+)\}\}", lambda match: parts[match.group(1)], _asset("explorer.html"))
+    title = html.escape(str(data["title"]))
+    body = fill(_asset("explorer.html"), title=title, svg=svg, data=payload, rules=rules_js, js=_asset("explorer.js"))
+    return page(title, "chainrule explorer", _asset("explorer.css"), body)
+
+
+def page(title: str, kind: str, css: str, body: str) -> str:
+    """A self-contained HTML page: the shell every chainrule page shares, whose policy forbids loading anything.
+
+    `title` is HTML text (escaped by the caller); `css` and `body` are put in
+    as they are.
+    """
+    return fill(_asset("shell.html"), title=title, kind=kind, css=css, body=body)
+
+
+def fill(template: str, **parts: str) -> str:
+    """`template` with each ``{{name}}`` replaced by ``parts[name]``, in one pass: nothing put in is scanned again."""
+    return re.sub(r"\{\{(\w+)\}\}", lambda match: parts[match.group(1)], template)

@@ -121,15 +121,13 @@ def training_page(
         "classes": max(2, len(set(y))),
     }
     payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
+    from autograd.explorer import fill, page
+
     folder = resources.files("nn").joinpath("page")
-    parts = {
-        "title": html.escape(title),
-        "css": folder.joinpath("training.css").read_text(encoding="utf-8"),
-        "data": payload,
-        "js": folder.joinpath("training.js").read_text(encoding="utf-8"),
-    }
-    template = folder.joinpath("training.html").read_text(encoding="utf-8")
-    return re.sub(r"\{\{(\w+)\}\}", lambda match: parts[match.group(1)], template)
+    asset = {name: folder.joinpath(f"training.{name}").read_text(encoding="utf-8") for name in ("css", "html", "js")}
+    escaped = html.escape(title)
+    body = fill(asset["html"], title=escaped, data=payload, js=asset["js"])
+    return page(escaped, "chainrule training replay", asset["css"], body)
 
 
 def network_page(model: MLP, x: Sequence[float], target: Any, *, loss: str, title: str) -> Any:

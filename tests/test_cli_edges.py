@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import stat
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from autograd import cli
 from autograd import render as rendering
-
-
-@pytest.fixture(autouse=True)
-def automatic_choice(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(rendering.ENV_VARIABLE, raising=False)
-    rendering.use_renderer(None)
-    yield
-    rendering.use_renderer(None)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

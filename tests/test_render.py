@@ -7,7 +7,6 @@ import shutil
 import stat
 import sysconfig
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,14 +16,6 @@ from autograd import render as rendering
 from autograd.files import write_atomically
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(autouse=True)
-def automatic_choice(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(rendering.ENV_VARIABLE, raising=False)
-    rendering.use_renderer(None)
-    yield
-    rendering.use_renderer(None)
 
 
 def system_dot() -> str | None:

@@ -5,19 +5,11 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from autograd import render as rendering
-
-
-@pytest.fixture(autouse=True)
-def automatic_choice() -> Iterator[None]:
-    rendering.use_renderer(None)
-    yield
-    rendering.use_renderer(None)
 
 
 def renderer(folder: Path, body: str) -> rendering.Renderer:

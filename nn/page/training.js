@@ -137,16 +137,14 @@ function show(step) {
   drawParameters(atOrBefore(RUN.snapshots, current));
 }
 
+/** Start or stop the replay; it starts over when it has reached the end. */
 function play() {
-  const button = document.getElementById("play");
-  if (timer !== null) {
-    clearInterval(timer);
-    timer = null;
-    button.textContent = "▶ play";
-    return;
-  }
+  const starting = timer === null;
+  clearInterval(timer);
+  timer = null;
+  document.getElementById("play").textContent = starting ? "⏸ pause" : "▶ play";
+  if (!starting) return;
   if (current === STEPS - 1) show(0);
-  button.textContent = "⏸ pause";
   timer = setInterval(() => (current >= STEPS - 1 ? play() : show(current + 1)), 120);
 }
 
