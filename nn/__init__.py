@@ -50,6 +50,7 @@ from nn import datasets, losses, optim  # noqa: E402 (after the check, which exp
 from nn.layers import MLP, Layer, Neuron  # noqa: E402
 from nn.module import ModelFileError, Module  # noqa: E402
 from nn.optim import SGD, Adam, linear_decay  # noqa: E402
+from nn.torch_bridge import from_torch, save_torch, to_torch  # noqa: E402 (torch is imported only when they are called)
 from nn.train import Evaluation, History, TrainingDivergedError, accuracy, evaluate, predict, train  # noqa: E402
 
 __all__ = [
@@ -67,9 +68,12 @@ __all__ = [
     "accuracy",
     "datasets",
     "evaluate",
+    "from_torch",
     "linear_decay",
     "losses",
     "optim",
     "predict",
+    "save_torch",
+    "to_torch",
     "train",
 ]
