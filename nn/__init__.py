@@ -49,6 +49,7 @@ _require_chainrule_autograd()
 from nn import datasets, losses, optim  # noqa: E402 (after the check, which explains a clash)
 from nn.layers import MLP, Layer, Neuron  # noqa: E402
 from nn.module import ModelFileError, Module  # noqa: E402
+from nn.onnx_export import to_onnx  # noqa: E402 (onnx is imported only when it is called)
 from nn.optim import SGD, Adam, linear_decay  # noqa: E402
 from nn.torch_bridge import from_torch, save_torch, to_torch  # noqa: E402 (torch is imported only when they are called)
 from nn.train import Evaluation, History, TrainingDivergedError, accuracy, evaluate, predict, train  # noqa: E402
@@ -74,6 +75,7 @@ __all__ = [
     "optim",
     "predict",
     "save_torch",
+    "to_onnx",
     "to_torch",
     "train",
 ]
