@@ -133,6 +133,8 @@ def read_model_file(path: str | Path) -> dict[str, Any]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise ModelFileError(f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{path} is not a chainrule model file (it is not text)") from None
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except (json.JSONDecodeError, ValueError) as error:

@@ -15,6 +15,7 @@ import pytest
 import nn
 from nn import MLP, datasets
 from nn.bridge import FOREIGN_ACTIVATIONS, MissingExtraError
+from nn.cli import main as nn_main
 from nn.layers import ACTIVATIONS
 
 onnx = pytest.importorskip("onnx")
@@ -116,3 +117,31 @@ def test_without_onnx_the_error_says_what_to_install(monkeypatch: pytest.MonkeyP
 def test_import_nn_does_not_import_onnx() -> None:
     code = "import sys, nn; nn.MLP(2, [1]); assert 'onnx' not in sys.modules, 'onnx was imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+def test_the_command_line_exports_a_trained_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = MLP(2, [8, 8, 3], activation="sigmoid", seed=5)
+    model.save(tmp_path / "model.json")
+    assert nn_main(["export", "--model", str(tmp_path / "model.json"), "-o", str(tmp_path / "model.onnx")]) == 0
+    said = capsys.readouterr().out
+    assert "ONNX (opset 17) of MLP 2-8-8-3, float64, input 'input' [N, 2], output 'output' [N, 3]" in said
+    for x, row in zip(X[:20], run(tmp_path / "model.onnx", X[:20]).tolist()):
+        assert [o.data for o in model(x)] == pytest.approx(row, rel=0, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [("a folder.onnx", "a folder.onnx: Is a directory"), ("a file/model.onnx", "a file is a file, not a folder")],
+)
+def test_the_command_line_exits_1_when_it_cannot_write(
+    output: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    MLP(2, [1], seed=0).save(tmp_path / "model.json")
+    (tmp_path / "a folder.onnx").mkdir()
+    (tmp_path / "a file").write_text("not a folder")
+    assert nn_main(["export", "--model", str(tmp_path / "model.json"), "-o", str(tmp_path / output)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"python -m nn: error: cannot write {tmp_path / output}: ")
+    assert message in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a file", "a folder.onnx", "model.json"]
+    assert list((tmp_path / "a folder.onnx").iterdir()) == []

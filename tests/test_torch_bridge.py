@@ -15,6 +15,7 @@ import pytest
 import nn
 from nn import MLP, datasets, losses
 from nn.bridge import FOREIGN_ACTIVATIONS, MissingExtraError
+from nn.cli import main as nn_main
 from nn.layers import ACTIVATIONS
 
 torch = pytest.importorskip("torch")
@@ -252,3 +253,23 @@ def test_a_saved_file_rebuilds_the_sequential_with_torch_alone(tmp_path: Path) -
     assert repr(rebuilt) == repr(nn.to_torch(model))
     assert nn.from_torch(rebuilt).state_dict() == model.state_dict()
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
+
+def test_the_command_line_exports_for_pytorch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = MLP(2, [6, 2], activation="sigmoid", seed=6)
+    model.save(tmp_path / "model.json")
+    assert nn_main(["export", "--model", str(tmp_path / "model.json"), "-o", str(tmp_path / "model.pt")]) == 0
+    assert "a PyTorch state dict and architecture of MLP 2-6-2, float64" in capsys.readouterr().out
+    saved = torch.load(tmp_path / "model.pt", weights_only=True)
+    assert saved["architecture"] == [["Linear", 2, 6], ["Sigmoid"], ["Linear", 6, 2]]
+    assert list(saved["state_dict"]) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert saved["state_dict"]["2.weight"][1].tolist() == [w.data for w in model.layers[1].neurons[1].w]
+
+
+def test_the_command_line_exits_1_when_it_cannot_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    MLP(2, [1], seed=0).save(tmp_path / "model.json")
+    (tmp_path / "model.pt").mkdir()
+    assert nn_main(["export", "--model", str(tmp_path / "model.json"), "-o", str(tmp_path / "model.pt")]) == 1
+    assert "cannot write" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.pt"]
+    assert list((tmp_path / "model.pt").iterdir()) == []
