@@ -85,7 +85,7 @@ def from_torch(module: Any, *, convert: bool = False) -> MLP:
             weights that are not finite.
     """
     torch = require("torch", "torch", "nn.from_torch")
-    if not isinstance(module, torch.nn.Sequential):
+    if type(module) is not torch.nn.Sequential:  # a subclass may compute something else in its forward
         raise TypeError(f"expected a torch.nn.Sequential of Linear and activation modules, not {type(module).__name__}")
     activations = {f.torch: name for name, f in FOREIGN_ACTIVATIONS.items() if f.torch is not None}
     layers: list[Dense] = []

@@ -137,6 +137,11 @@ def linear(nin: int, nout: int, **options: Any) -> Any:
     return torch.nn.Linear(nin, nout, dtype=torch.float64, **options)
 
 
+class Doubled(torch.nn.Sequential):
+    def forward(self, x: Any) -> Any:
+        return 2 * super().forward(x)
+
+
 def integer_weights(module: Any) -> Any:
     module.weight = torch.nn.Parameter(torch.zeros(module.weight.shape, dtype=torch.int64), requires_grad=False)
     return module
@@ -149,6 +154,11 @@ def nan_biases(module: Any) -> None:
 
 REFUSED = {
     "not a Sequential": (lambda: linear(2, 1), TypeError, "expected a torch.nn.Sequential.*not Linear"),
+    "a subclass of Sequential": (
+        lambda: Doubled(linear(2, 1)),
+        TypeError,
+        "expected a torch.nn.Sequential.*not Doubled",
+    ),
     "no bias": (
         lambda: torch.nn.Sequential(linear(2, 3), torch.nn.ReLU(), linear(3, 1, bias=False)),
         ValueError,
