@@ -49,7 +49,9 @@ _require_chainrule_autograd()
 from nn import datasets, losses, optim  # noqa: E402 (after the check, which explains a clash)
 from nn.layers import MLP, Layer, Neuron  # noqa: E402
 from nn.module import ModelFileError, Module  # noqa: E402
+from nn.onnx_export import to_onnx  # noqa: E402 (onnx is imported only when it is called)
 from nn.optim import SGD, Adam, linear_decay  # noqa: E402
+from nn.torch_bridge import from_torch, save_torch, to_torch  # noqa: E402 (torch is imported only when they are called)
 from nn.train import Evaluation, History, TrainingDivergedError, accuracy, evaluate, predict, train  # noqa: E402
 
 __all__ = [
@@ -67,9 +69,13 @@ __all__ = [
     "accuracy",
     "datasets",
     "evaluate",
+    "from_torch",
     "linear_decay",
     "losses",
     "optim",
     "predict",
+    "save_torch",
+    "to_onnx",
+    "to_torch",
     "train",
 ]

@@ -30,7 +30,9 @@ repeats the run exactly, and options given as well override the file's.
 points (by default 1000 moons points drawn with seed 1338, the held-out seed of
 a default training run). ``python -m nn predict --model model.json x1 x2``
 prints the model's output and predicted class for a point; give several points
-one after the other, as ``x1 x2 x1 x2``.
+one after the other, as ``x1 x2 x1 x2``. ``python -m nn export --model
+model.json -o model.onnx`` writes a trained model for other frameworks (ONNX,
+or PyTorch with ``-o model.pt``).
 
 Outputs are written together: a run renders them into a staging folder inside
 ``--out`` and then moves them all into place, so a folder holds one run's set or
@@ -67,10 +69,13 @@ from typing import Any
 from autograd.files import write_atomically
 from autograd.render import RendererNotFoundError, RenderError
 from nn import datasets
+from nn.bridge import MissingExtraError
 from nn.layers import ACTIVATIONS, INITS, MLP
 from nn.module import ModelFileError, write_json_atomically
+from nn.onnx_export import ONNX_OPSET, to_onnx
 from nn.optim import SGD, Adam, linear_decay
 from nn.replay import Recorder, network_page, training_page
+from nn.torch_bridge import save_torch
 from nn.train import LABELS, LOSSES, Evaluation, History, TrainingDivergedError, evaluate, predict, train
 
 __all__ = ["SETTINGS", "main"]
@@ -94,6 +99,11 @@ examples:
   python -m nn predict --model runs/moons/model.json 0.5 -0.2 1.5 0.3   (two points)
   python -m nn predict --model runs/moons/model.json -- -1e-3 0.5       (-- before a number like -1e-3)"""
 
+EXPORT_EXAMPLES = """\
+examples:
+  python -m nn export --model runs/moons/model.json -o model.onnx   (needs: pip install 'chainrule[onnx]')
+  python -m nn export --model runs/moons/model.json -o model.pt     (needs: pip install 'chainrule[torch]')"""
+
 
 EVAL_DESCRIPTION = """\
 Measure a trained model on fresh points from a dataset's generator: its accuracy and mean loss.
@@ -106,6 +116,25 @@ PREDICT_DESCRIPTION = """\
 Print a trained model's output for points, and the class it predicts: the sign of a single
 output (+1 or -1), or the index of the largest of several outputs. Give a point's coordinates,
 and several points one after the other. Exit status 2 for bad options."""
+
+
+EXPORT_DESCRIPTION = """\
+Write a trained model for other frameworks; the output's suffix says which:
+
+.onnx  an ONNX model: a Gemm and an activation per layer, float64, input "input" [N, nin],
+       output "output" [N, nout]; run it with onnxruntime, for example.
+.pt    a PyTorch file (torch.save): the state dict of a Sequential of float64 Linear and
+       activation modules, and its architecture. Rebuild the Sequential with torch alone:
+
+         saved = torch.load("model.pt", weights_only=True)
+         model = torch.nn.Sequential(*(
+             torch.nn.Linear(*sizes, dtype=torch.float64) if kind == "Linear" else getattr(torch.nn, kind)()
+             for kind, *sizes in saved["architecture"]))
+         model.load_state_dict(saved["state_dict"])
+
+The output is written whole or not at all. Exit status 2 for bad options (a model file that is not
+chainrule's, a suffix other than these), 1 when the output cannot be written or the framework's
+package is not installed (the message gives the pip command)."""
 
 
 class _ArgumentError(Exception):
@@ -228,6 +257,10 @@ MAX_WIDTH = 1024
 """The most units in a hidden layer."""
 
 
+EXPORTS: dict[str, Callable[[MLP, Path], Path]] = {".onnx": to_onnx, ".pt": save_torch}
+"""What ``export`` writes for each suffix of its output."""
+
+
 SETTINGS: dict[str, dict[str, Any]] = {
     "dataset": {"choices": sorted(datasets.DATASETS), "default": "moons", "help": "the toy dataset"},
     "samples": {"type": _at_most(MAX_SAMPLES, _at_least(2)), "default": 100, "help": "training points"},
@@ -272,7 +305,7 @@ def _option(name: str) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m nn", description="Train small neural networks built on chainrule's autograd.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,eval,predict}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{train,eval,predict,export}")
     t = commands.add_parser(
         "train",
         help="train a model and write metrics, the model, plots and a graph",
@@ -308,6 +341,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "coordinates", type=_number, nargs="+", help="a point's coordinates; several points one after the other"
     )
+
+    x = commands.add_parser(
+        "export",
+        help="write a trained model as ONNX or for PyTorch",
+        epilog=EXPORT_EXAMPLES,
+        **_described(EXPORT_DESCRIPTION),
+    )
+    x.add_argument("--model", type=Path, required=True, help="a model.json written by train")
+    x.add_argument(
+        "-o", "--output", type=Path, required=True, help=f"the file to write, ending in {' or '.join(EXPORTS)}"
+    )
     return parser
 
 
@@ -317,7 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status: 0 on success, 2 for bad options, and 1 when the run
         fails: training diverges, or an output cannot be written (a folder
-        that cannot be made, no program to render the graph).
+        that cannot be made, no program to render the graph, an export whose
+        framework is not installed).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
@@ -325,14 +370,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "train" and args.config is not None:
             args = _with_config(parser, args.config, argv[argv.index("train") + 1 :])
-        command = {"train": _train, "eval": _eval, "predict": _predict}[args.command]
+        command = {"train": _train, "eval": _eval, "predict": _predict, "export": _export}[args.command]
         return command(args)
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
     except (_ArgumentError, ValueError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
-    except (TrainingDivergedError, RendererNotFoundError, RenderError, OSError) as error:
+    except (TrainingDivergedError, RendererNotFoundError, RenderError, MissingExtraError, OSError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -653,4 +698,29 @@ def _predict(args: argparse.Namespace) -> int:
             print(f"{where}: outputs {scores} -> class {output.index(max(output))}")
         else:
             print(f"{where}: output {output:.6g} -> class {'+1' if output > 0 else '-1'}")
+    return 0
+
+
+# -- export -----------------------------------------------------------------------------
+
+
+def _export(args: argparse.Namespace) -> int:
+    output: Path = args.output
+    write = EXPORTS.get(output.suffix)
+    if write is None:
+        raise _ArgumentError(f"--output must end in {' or '.join(EXPORTS)}, not {output.name!r}")
+    model = _load(args.model)
+    try:
+        write(model, output)
+    except OSError as error:
+        file_in_the_way = next((p for p in output.parents if p.exists() and not p.is_dir()), None)
+        reason = f"{file_in_the_way} is a file, not a folder" if file_in_the_way else error.strerror or error
+        raise OSError(f"cannot write {output}: {reason}") from None
+    nin, nouts = model.config()["nin"], model.config()["nouts"]
+    sizes = "-".join(map(str, [nin, *nouts]))
+    if write is to_onnx:
+        shapes = f"input 'input' [N, {nin}], output 'output' [N, {nouts[-1]}]"
+        print(f"wrote {output}: ONNX (opset {ONNX_OPSET}) of MLP {sizes}, float64, {shapes}")
+    else:
+        print(f"wrote {output}: a PyTorch state dict and architecture of MLP {sizes}, float64 (see export --help)")
     return 0

@@ -1,0 +1,182 @@
+"""From chainrule to PyTorch and back: an MLP as a ``torch.nn.Sequential``, and a Sequential as an MLP.
+
+`to_torch` gives a ``Sequential`` of float64 ``Linear`` modules (each weight
+row one neuron's weights, the bias their biases), each followed by its
+activation module (``ReLU``, ``Tanh`` or ``Sigmoid``; nothing for a linear
+layer). It computes what the MLP computes; `from_torch` reads such a
+Sequential back, to the last bit, and refuses one that an MLP cannot compute.
+`save_torch` writes the Sequential's state dict and its architecture with
+``torch.save``; rebuild it with torch alone::
+
+    import torch
+    saved = torch.load("model.pt", weights_only=True)
+    model = torch.nn.Sequential(*(
+        torch.nn.Linear(*sizes, dtype=torch.float64) if kind == "Linear" else getattr(torch.nn, kind)()
+        for kind, *sizes in saved["architecture"]
+    ))
+    model.load_state_dict(saved["state_dict"])
+
+torch is imported only inside these functions: ``import nn`` never needs it.
+Install it with ``pip install 'chainrule[torch]'``.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from autograd.files import write_atomically
+from nn.bridge import FOREIGN_ACTIVATIONS, Dense, dense_layers, require
+from nn.layers import MLP
+
+__all__ = ["TORCH_FORMAT", "from_torch", "save_torch", "to_torch"]
+
+TORCH_FORMAT = "chainrule.torch"
+"""The ``format`` entry of a file written by `save_torch` (its ``version`` is 1)."""
+
+
+def to_torch(model: MLP) -> Any:
+    """`model` as a ``torch.nn.Sequential`` of float64 ``Linear`` and activation modules.
+
+    The parameters are copied, not shared: training one does not change the
+    other. torch's random number generator is not used.
+
+    Raises:
+        MissingExtraError: torch is not installed.
+        TypeError, ValueError: see `nn.bridge.dense_layers`.
+    """
+    torch = require("torch", "torch", "nn.to_torch")
+    modules = []
+    for dense in dense_layers(model):
+        # skip_init: no random initial weights (they would move torch's global generator) before the copy
+        linear = torch.nn.utils.skip_init(
+            torch.nn.Linear, len(dense.weights[0]), len(dense.weights), dtype=torch.float64
+        )
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor(dense.weights, dtype=torch.float64))
+            linear.bias.copy_(torch.tensor(dense.biases, dtype=torch.float64))
+        modules.append(linear)
+        name = FOREIGN_ACTIVATIONS[dense.activation].torch
+        if name is not None:
+            modules.append(getattr(torch.nn, name)())
+    return torch.nn.Sequential(*modules)
+
+
+def from_torch(module: Any, *, convert: bool = False) -> MLP:
+    """The MLP that computes what a ``Sequential`` of ``Linear`` and activation modules computes.
+
+    Each ``Linear`` is a layer, with the activation module that follows it, or
+    none (linear). The hidden layers must share one activation, as an MLP's do.
+
+    Args:
+        module: a ``torch.nn.Sequential`` such as `to_torch` makes.
+        convert: accept weights of another floating dtype (float32, float16,
+            bfloat16), widened exactly to float64. Without it, only float64
+            weights are accepted, so that no precision is lost unnoticed.
+
+    Raises:
+        MissingExtraError: torch is not installed.
+        TypeError: not a Sequential; a module that is neither a ``Linear`` nor
+            an activation; weights that are not float64 (without `convert`).
+        ValueError: a ``Linear`` without a bias; an activation chainrule does
+            not have, before any ``Linear``, or after another activation;
+            hidden layers with different activations; sizes that do not chain;
+            weights that are not finite.
+    """
+    torch = require("torch", "torch", "nn.from_torch")
+    if type(module) is not torch.nn.Sequential:  # a subclass may compute something else in its forward
+        raise TypeError(f"expected a torch.nn.Sequential of Linear and activation modules, not {type(module).__name__}")
+    activations = {f.torch: name for name, f in FOREIGN_ACTIVATIONS.items() if f.torch is not None}
+    layers: list[Dense] = []
+    for key, child in module.named_children():
+        shown = repr(child) if "\n" not in repr(child) else type(child).__name__
+        where = f"module {key} ({shown})"
+        kind = type(child)
+        if kind is torch.nn.Linear:
+            if child.bias is None:
+                raise ValueError(f"{where} has no bias; every chainrule neuron has one")
+            if layers and child.in_features != len(layers[-1].biases):
+                raise ValueError(
+                    f"{where} takes {child.in_features} inputs, but the Linear before it gives {len(layers[-1].biases)}"
+                )
+            weights = _floats(torch, child.weight, f"{where}: its weight", convert)
+            biases = _floats(torch, child.bias, f"{where}: its bias", convert)
+            layers.append(Dense(weights, biases, "linear"))
+        elif kind.__name__ in activations and kind is getattr(torch.nn, kind.__name__):
+            if not layers:
+                raise ValueError(f"{where} comes before any Linear; an MLP starts with a layer")
+            if layers[-1].activation != "linear":
+                raise ValueError(
+                    f"{where} follows another activation ({layers[-1].activation}) after the same Linear; "
+                    "a chainrule layer has one activation"
+                )
+            layers[-1] = layers[-1]._replace(activation=activations[kind.__name__])
+        elif kind.__module__ == "torch.nn.modules.activation":
+            known = ", ".join(activations)
+            raise ValueError(f"{where} is an activation chainrule does not have; it has {known}")
+        else:
+            raise TypeError(f"{where} is neither a Linear nor an activation ({', '.join(activations)})")
+    if not layers:
+        raise ValueError("the Sequential has no Linear module: an MLP needs at least one layer")
+    hidden = sorted({dense.activation for dense in layers[:-1]})
+    if len(hidden) > 1:
+        raise ValueError(
+            f"the hidden layers have different activations ({', '.join(hidden)}); "
+            "an MLP has one activation for all its hidden layers, and one for its output layer"
+        )
+    model = MLP(
+        len(layers[0].weights[0]),
+        [len(dense.biases) for dense in layers],
+        activation=hidden[0] if hidden else "relu",
+        output_activation=layers[-1].activation,
+        seed=0,
+    )
+    for layer, dense in zip(model.layers, layers):
+        for neuron, row, bias in zip(layer.neurons, dense.weights, dense.biases):
+            for w, number in zip(neuron.w, row):
+                w.data = number
+            neuron.b.data = bias
+    return model
+
+
+def _floats(torch: Any, tensor: Any, what: str, convert: bool) -> Any:
+    """A parameter tensor as (nested lists of) Python floats, exactly."""
+    if tensor.dtype != torch.float64 and not (convert and tensor.dtype.is_floating_point):
+        hint = "; pass convert=True to widen it exactly to float64" if tensor.dtype.is_floating_point else ""
+        raise TypeError(f"{what} is {tensor.dtype}, not torch.float64{hint}")
+    values = tensor.detach().to(device="cpu", dtype=torch.float64)
+    if not bool(torch.isfinite(values).all()):
+        raise ValueError(f"{what} has values that are not finite")
+    return values.tolist()
+
+
+def save_torch(model: MLP, path: str | Path) -> Path:
+    """Write `to_torch(model)`'s state dict and architecture with ``torch.save``, atomically.
+
+    The file holds a dict: ``format`` (`TORCH_FORMAT`), ``version`` (1),
+    ``architecture`` (``["Linear", nin, nout]`` or ``[activation class name]``
+    per module) and ``state_dict``. It loads with ``weights_only=True``; the
+    module docstring shows how to rebuild the Sequential.
+
+    Raises:
+        MissingExtraError: torch is not installed.
+        OSError: the file cannot be written (nothing is left half-written).
+    """
+    torch = require("torch", "torch", "nn.save_torch")
+    sequential = to_torch(model)
+    architecture = [
+        ["Linear", child.in_features, child.out_features] if type(child) is torch.nn.Linear else [type(child).__name__]
+        for child in sequential
+    ]
+    document = {
+        "format": TORCH_FORMAT,
+        "version": 1,
+        "architecture": architecture,
+        "state_dict": sequential.state_dict(),
+    }
+    buffer = io.BytesIO()
+    torch.save(document, buffer)
+    path = Path(path)
+    write_atomically(path, buffer.getvalue())
+    return path
