@@ -295,6 +295,12 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "help": "held-out points to measure the model on",
     },
     "heldout_seed": {"type": _integer, "help": "seed of the held-out points (default: --seed plus 1)"},
+    "backend": {
+        "choices": ["scalar", "torch"],
+        "default": "scalar",
+        "help": "scalar: chainrule's own engine; torch: the same run on PyTorch tensors (the torch extra)",
+    },
+    "device": {"choices": ["cpu", "cuda"], "default": "cpu", "help": "where --backend torch runs"},
 }
 """The options of ``train`` that decide its result, keyed as ``metrics.json`` records them."""
 
@@ -448,10 +454,18 @@ def _train_into(args: argparse.Namespace, staging: Path) -> int:
     print(f"{len(model.parameters())} parameters; {args.loss} loss; {args.optimizer}, lr {_rate_text(args)}")
     recorder = Recorder(model, X, steps=args.steps)
     started = time.perf_counter()
-    history = train(
-        model, X, y, loss=args.loss, optimizer=optimizer, steps=args.steps, batch_size=args.batch_size,
-        alpha=args.alpha, seed=args.seed, progress=not args.no_progress, callback=recorder,
-    )  # fmt: skip
+    if args.backend == "torch":
+        from nn.torch_train import train_torch
+
+        history = train_torch(
+            model, X, y, loss=args.loss, optimizer=optimizer, steps=args.steps, batch_size=args.batch_size,
+            alpha=args.alpha, seed=args.seed, device=args.device, callback=recorder,
+        )  # fmt: skip
+    else:
+        history = train(
+            model, X, y, loss=args.loss, optimizer=optimizer, steps=args.steps, batch_size=args.batch_size,
+            alpha=args.alpha, seed=args.seed, progress=not args.no_progress, callback=recorder,
+        )  # fmt: skip
     seconds = time.perf_counter() - started
     whole = evaluate(model, X, y, loss=args.loss)
     heldout = evaluate(model, *heldout_set, loss=args.loss)
