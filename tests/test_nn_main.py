@@ -106,6 +106,11 @@ class TestConfig:
         settings = json.loads((tmp_path / "b/metrics.json").read_text())["settings"]
         assert (settings["steps"], settings["lr"], settings["hidden"]) == (4, 0.2, [4])
 
+    def test_leaky_relu_is_an_activation(self, tmp_path: Path) -> None:
+        assert nn_main(["train", *QUICK, "--activation", "leaky_relu", "--out", str(tmp_path)]) == 0
+        assert MLP.from_file(tmp_path / "model.json").config()["activation"] == "leaky_relu"
+        assert json.loads((tmp_path / "metrics.json").read_text())["settings"]["activation"] == "leaky_relu"
+
     def test_a_file_of_settings_alone(self, tmp_path: Path) -> None:
         settings = {"dataset": "xor", "steps": 2, "hidden": [3], "samples": 10, "seed": -5}
         (tmp_path / "c.json").write_text(json.dumps(settings))

@@ -205,6 +205,15 @@ class TestSaving:
         other = MLP(2, [5, 1], activation="tanh", seed=2).load(tmp_path / "m.json")
         assert other.state_dict() == model.state_dict()
 
+    def test_a_leaky_relu_model_round_trips(self, tmp_path: Path) -> None:
+        model = MLP(2, [4, 1], activation="leaky_relu", seed=1)
+        model.save(tmp_path / "m.json")
+        loaded = MLP.from_file(tmp_path / "m.json")
+        assert loaded.config()["activation"] == "leaky_relu"
+        x = [-0.4, 0.9]
+        assert loaded(x).data == model(x).data
+        assert {n.op for n in loaded.layers[0](x)} == {"leaky_relu"}
+
     def test_the_file_says_what_it_is(self, tmp_path: Path) -> None:
         MLP(2, [1], seed=0).save(tmp_path / "m.json")
         document = json.loads((tmp_path / "m.json").read_text())
