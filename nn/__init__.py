@@ -49,12 +49,13 @@ _require_chainrule_autograd()
 from nn import datasets, losses, optim  # noqa: E402 (after the check, which explains a clash)
 from nn.layers import MLP, Layer, Neuron  # noqa: E402
 from nn.module import ModelFileError, Module  # noqa: E402
-from nn.optim import SGD, Adam, linear_decay  # noqa: E402
+from nn.optim import SGD, Adagrad, Adam, RMSprop, linear_decay  # noqa: E402
 from nn.train import Evaluation, History, TrainingDivergedError, accuracy, evaluate, predict, train  # noqa: E402
 
 __all__ = [
     "MLP",
     "SGD",
+    "Adagrad",
     "Adam",
     "AutogradClashError",
     "Evaluation",
@@ -63,6 +64,7 @@ __all__ = [
     "ModelFileError",
     "Module",
     "Neuron",
+    "RMSprop",
     "TrainingDivergedError",
     "accuracy",
     "datasets",

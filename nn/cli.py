@@ -69,7 +69,7 @@ from autograd.render import RendererNotFoundError, RenderError
 from nn import datasets
 from nn.layers import ACTIVATIONS, INITS, MLP
 from nn.module import ModelFileError, write_json_atomically
-from nn.optim import SGD, Adam, linear_decay
+from nn.optim import SGD, Adagrad, Adam, Optimizer, RMSprop, linear_decay
 from nn.replay import Recorder, network_page, training_page
 from nn.train import LABELS, LOSSES, Evaluation, History, TrainingDivergedError, evaluate, predict, train
 
@@ -244,10 +244,15 @@ SETTINGS: dict[str, dict[str, Any]] = {
     },
     "init": {"choices": INITS, "default": "uniform", "help": "weight initialisation"},
     "loss": {"choices": sorted(LOSSES), "help": "loss (default: hinge, or cross_entropy for 3 or more classes)"},
-    "optimizer": {"choices": ["sgd", "momentum", "adam"], "default": "sgd", "help": "update rule"},
+    "optimizer": {
+        "choices": ["sgd", "momentum", "adagrad", "rmsprop", "adam"],
+        "default": "sgd",
+        "help": "update rule (momentum: SGD with momentum 0.9; the others as in torch.optim)",
+    },
     "lr": {
         "type": _rate,
-        "help": "learning rate (default: for sgd and momentum 1.0 decaying linearly to 0.1 over the steps; adam 0.05)",
+        "help": "learning rate (default: for sgd and momentum 1.0 decaying linearly to 0.1 over the steps; "
+        "adagrad 0.1, rmsprop 0.01, adam 0.05)",
     },
     "alpha": {"type": _non_negative, "default": 1e-4, "help": "weight of the L2 penalty added to the loss"},
     "steps": {"type": _at_most(MAX_STEPS, _at_least(1)), "default": 100, "help": "training steps (updates)"},
@@ -513,9 +518,18 @@ def _resolve(args: argparse.Namespace) -> None:
         args.out = Path("runs") / args.dataset
 
 
-def _optimizer(args: argparse.Namespace, model: MLP) -> SGD | Adam:
-    if args.optimizer == "adam":
-        return Adam(model.parameters(), lr=args.lr or 0.05)
+ADAPTIVE: dict[str, tuple[type[Optimizer], float]] = {
+    "adagrad": (Adagrad, 0.1),
+    "rmsprop": (RMSprop, 0.01),
+    "adam": (Adam, 0.05),
+}
+"""The optimizers with a constant learning rate, and that rate when --lr is not given."""
+
+
+def _optimizer(args: argparse.Namespace, model: MLP) -> Optimizer:
+    if args.optimizer in ADAPTIVE:
+        kind, rate = ADAPTIVE[args.optimizer]
+        return kind(model.parameters(), lr=args.lr or rate)
     lr = args.lr or linear_decay(1.0, 0.1, args.steps)
     return SGD(model.parameters(), lr=lr, momentum=0.9 if args.optimizer == "momentum" else 0.0)
 
@@ -523,7 +537,9 @@ def _optimizer(args: argparse.Namespace, model: MLP) -> SGD | Adam:
 def _rate_text(args: argparse.Namespace) -> str:
     if args.lr is not None:
         return f"{args.lr:g}"
-    return "0.05" if args.optimizer == "adam" else f"1.0 decaying linearly to 0.1 over {args.steps} steps"
+    if args.optimizer in ADAPTIVE:
+        return f"{ADAPTIVE[args.optimizer][1]:g}"
+    return f"1.0 decaying linearly to 0.1 over {args.steps} steps"
 
 
 def _batches_text(args: argparse.Namespace) -> str:

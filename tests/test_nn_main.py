@@ -111,6 +111,14 @@ class TestConfig:
         assert MLP.from_file(tmp_path / "model.json").config()["activation"] == "leaky_relu"
         assert json.loads((tmp_path / "metrics.json").read_text())["settings"]["activation"] == "leaky_relu"
 
+    @pytest.mark.parametrize(("optimizer", "rate"), [("adagrad", "0.1"), ("rmsprop", "0.01")])
+    def test_adagrad_and_rmsprop_with_their_default_rates(
+        self, optimizer: str, rate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert nn_main(["train", *QUICK, "--optimizer", optimizer, "--out", str(tmp_path)]) == 0
+        assert f"; {optimizer}, lr {rate}\n" in capsys.readouterr().out
+        assert json.loads((tmp_path / "metrics.json").read_text())["settings"]["optimizer"] == optimizer
+
     def test_a_file_of_settings_alone(self, tmp_path: Path) -> None:
         settings = {"dataset": "xor", "steps": 2, "hidden": [3], "samples": 10, "seed": -5}
         (tmp_path / "c.json").write_text(json.dumps(settings))

@@ -9,6 +9,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,8 +17,10 @@ from autograd import Value, grad
 from nn import (
     MLP,
     SGD,
+    Adagrad,
     Adam,
     ModelFileError,
+    RMSprop,
     TrainingDivergedError,
     accuracy,
     datasets,
@@ -110,6 +113,37 @@ class TestOptimizers:
             opt.step()
             assert w.data == pytest.approx(expected, rel=1e-14)
 
+    def test_adagrad_first_steps_by_hand(self) -> None:
+        w = Value(1.0)
+        opt = Adagrad([w], lr=0.1, lr_decay=0.5, weight_decay=0.01, initial_accumulator_value=0.2)
+        total, expected = 0.2, 1.0
+        for t in (1, 2, 3):
+            opt.zero_grad()
+            (w * w * w).backward()
+            g = 3 * expected**2 + 0.01 * expected
+            total += g * g
+            expected -= 0.1 / (1 + (t - 1) * 0.5) * g / (math.sqrt(total) + 1e-10)
+            opt.step()
+            assert w.data == pytest.approx(expected, rel=1e-14)
+
+    @pytest.mark.parametrize(("momentum", "centered"), [(0.0, False), (0.5, False), (0.0, True), (0.5, True)])
+    def test_rmsprop_first_steps_by_hand(self, momentum: float, centered: bool) -> None:
+        w = Value(1.0)
+        opt = RMSprop([w], lr=0.01, alpha=0.9, weight_decay=0.01, momentum=momentum, centered=centered)
+        v = m = b = 0.0
+        expected = 1.0
+        for _ in range(3):
+            opt.zero_grad()
+            (w * w * w).backward()
+            g = 3 * expected**2 + 0.01 * expected
+            v = 0.9 * v + 0.1 * g * g
+            m = 0.9 * m + 0.1 * g
+            avg = math.sqrt(v - m * m if centered else v) + 1e-8
+            b = momentum * b + g / avg
+            expected -= 0.01 * b
+            opt.step()
+            assert w.data == pytest.approx(expected, rel=1e-14)
+
     def test_schedules(self) -> None:
         w = Value(0.0)
         opt = SGD([w], lr=linear_decay(1.0, 0.1, 100))
@@ -129,6 +163,23 @@ class TestOptimizers:
             Adam([])
         with pytest.raises(TypeError, match="Values"):
             SGD([1.0])  # type: ignore[list-item]
+
+    @pytest.mark.parametrize(
+        ("make", "message"),
+        [
+            (lambda ps: Adagrad(ps, lr_decay=-1.0), "lr_decay must be >= 0, not -1.0"),
+            (lambda ps: Adagrad(ps, eps=0.0), "eps must be > 0, not 0.0"),
+            (lambda ps: Adagrad(ps, initial_accumulator_value=math.nan), "must be a finite number"),
+            (lambda ps: Adagrad(ps, weight_decay="0.1"), "weight_decay must be a finite number"),
+            (lambda ps: RMSprop(ps, alpha=1.0), "alpha must be >= 0 and < 1, not 1.0"),
+            (lambda ps: RMSprop(ps, momentum=-0.1), "momentum must be >= 0 and < 1"),
+            (lambda ps: RMSprop(ps, centered=1), "centered must be True or False"),
+            (lambda ps: RMSprop(ps, lr=0.0), "learning rate"),
+        ],
+    )
+    def test_bad_settings_of_adagrad_and_rmsprop(self, make: Any, message: str) -> None:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            make([Value(1.0)])
 
 
 class TestDatasets:
@@ -430,6 +481,8 @@ class TestMainJob:
             ["--dataset", "blobs", "--classes", "2"],
             ["--dataset", "circles", "--loss", "bce", "--activation", "tanh"],
             ["--dataset", "xor", "--batch-size", "10", "--optimizer", "momentum", "--lr", "0.05"],
+            ["--optimizer", "adagrad"],
+            ["--optimizer", "rmsprop", "--lr", "0.02"],
         ],
     )
     def test_other_datasets_losses_and_optimizers(self, options: list[str], tmp_path: Path) -> None:
@@ -453,7 +506,7 @@ class TestMainJob:
             ["train", "--steps", "0"],
             ["train", "--hidden", "16,x"],
             ["train", "--lr", "-1"],
-            ["train", "--optimizer", "rmsprop"],
+            ["train", "--optimizer", "adadelta"],
             ["train", "--dataset", "spirals", "--loss", "hinge"],
             ["fly"],
             [],
