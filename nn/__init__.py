@@ -48,6 +48,7 @@ _require_chainrule_autograd()
 
 from nn import datasets, losses, optim  # noqa: E402 (after the check, which explains a clash)
 from nn.layers import MLP, Layer, Neuron  # noqa: E402
+from nn.losses import l1_penalty  # noqa: E402
 from nn.module import ModelFileError, Module  # noqa: E402
 from nn.optim import SGD, Adagrad, Adam, RMSprop, linear_decay  # noqa: E402
 from nn.train import Evaluation, History, TrainingDivergedError, accuracy, evaluate, predict, train  # noqa: E402
@@ -69,6 +70,7 @@ __all__ = [
     "accuracy",
     "datasets",
     "evaluate",
+    "l1_penalty",
     "linear_decay",
     "losses",
     "optim",

@@ -17,7 +17,7 @@ with the learning rate decaying from 1.0 to 0.1 over the steps. It writes to
   with non-zero gradients of that point's loss; its title says which.
 
 In ``metrics.json``, ``accuracy`` and ``loss`` are the trained model's on the
-whole training set (the loss without the L2 penalty); ``heldout_accuracy`` and
+whole training set (the loss without the penalties); ``heldout_accuracy`` and
 ``heldout_loss`` the same on fresh points from the same generator, drawn with
 ``--heldout-seed``; ``last_batch_loss`` and ``last_batch_accuracy`` are the last
 step's, on its batch, before its update (the loss with the penalty);
@@ -255,6 +255,11 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "adagrad 0.1, rmsprop 0.01, adam 0.05)",
     },
     "alpha": {"type": _non_negative, "default": 1e-4, "help": "weight of the L2 penalty added to the loss"},
+    "l1": {
+        "type": _non_negative,
+        "default": 0.0,
+        "help": "weight of the L1 penalty, l1 * sum(|p|), added to the loss (default: 0, none)",
+    },
     "steps": {"type": _at_most(MAX_STEPS, _at_least(1)), "default": 100, "help": "training steps (updates)"},
     "batch_size": {
         "type": _at_least(1),
@@ -410,14 +415,14 @@ def _train_into(args: argparse.Namespace, staging: Path) -> int:
     started = time.perf_counter()
     history = train(
         model, X, y, loss=args.loss, optimizer=optimizer, steps=args.steps, batch_size=args.batch_size,
-        alpha=args.alpha, seed=args.seed, progress=not args.no_progress, callback=recorder,
+        alpha=args.alpha, l1=args.l1, seed=args.seed, progress=not args.no_progress, callback=recorder,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     whole = evaluate(model, X, y, loss=args.loss)
     heldout = evaluate(model, *heldout_set, loss=args.loss)
     final = history.final
     print(f"{args.steps} steps, {_batches_text(args)}, in {seconds:.2f} s")
-    print(f"last step's batch: loss {final.loss:.6f} (with the L2 penalty), accuracy {final.accuracy:.1%}")
+    print(f"last step's batch: loss {final.loss:.6f} ({_penalties_text(args)}), accuracy {final.accuracy:.1%}")
     print(f"training set, all {whole.size} points: {_scores_text(whole, args.loss)} (the trained model; no penalty)")
     print(f"held-out set, {heldout.size} fresh points (seed {args.heldout_seed}): {_scores_text(heldout, args.loss)}")
     caption = _write_outputs(args, staging, model, X, y, history, whole, heldout, seconds)
@@ -542,6 +547,11 @@ def _rate_text(args: argparse.Namespace) -> str:
     return f"1.0 decaying linearly to 0.1 over {args.steps} steps"
 
 
+def _penalties_text(args: argparse.Namespace) -> str:
+    names = [name for name, weight in (("L2", args.alpha), ("L1", args.l1)) if weight]
+    return f"with the {' and '.join(names)} {'penalties' if len(names) > 1 else 'penalty'}" if names else "no penalty"
+
+
 def _batches_text(args: argparse.Namespace) -> str:
     if args.batch_size is None or args.batch_size >= args.samples:
         return f"each on the whole set of {args.samples} points"
@@ -586,7 +596,7 @@ def _write_outputs(
     }
     write_json_atomically(out / "metrics.json", metrics)
     model.save(out / "model.json")
-    title = f"{args.dataset}: per-step batch loss (with the L2 penalty) and accuracy\nsteps {_batches_text(args)}"
+    title = f"{args.dataset}: per-step batch loss ({_penalties_text(args)}) and accuracy\nsteps {_batches_text(args)}"
     plot_history(history, title=title).savefig(out / "loss.png", dpi=100)
     plot_decision_boundary(model, X, y, title=f"{args.dataset}: decision boundary").savefig(
         out / "boundary.png", dpi=100

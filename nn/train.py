@@ -148,6 +148,7 @@ def train(
     steps: int = 100,
     batch_size: int | None = None,
     alpha: float = 1e-4,
+    l1: float = 0.0,
     seed: int | None = None,
     progress: bool = True,
     callback: Callable[[int, list[Value]], None] | None = None,
@@ -163,6 +164,7 @@ def train(
         steps: how many updates.
         batch_size: None for the whole set, k for shuffled mini-batches, 1 for stochastic.
         alpha: the weight of the L2 penalty on the parameters (0 for none).
+        l1: the weight of the L1 penalty, l1 * sum(|p|) (0, the default, for none).
         seed: for the shuffling of mini-batches.
         progress: show progress on stderr: a bar (tqdm) on a terminal, else
             about ten plain lines.
@@ -188,6 +190,8 @@ def train(
         raise ValueError(f"steps must be a positive int, not {steps!r}")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive int or None, not {batch_size!r}")
+    if isinstance(l1, bool) or not isinstance(l1, (int, float)) or not (math.isfinite(l1) and l1 >= 0):
+        raise ValueError(f"l1 must be a finite number >= 0, not {l1!r}")
     from nn.optim import linear_decay
 
     optimizer = optimizer or SGD(model.parameters(), lr=linear_decay(1.0, 0.1, steps))
@@ -208,6 +212,8 @@ def train(
                 total = loss_fn(outputs, targets)
                 if alpha:
                     total = total + losses.l2_penalty(parameters, alpha)
+                if l1:
+                    total = total + losses.l1_penalty(parameters, l1)
                 if not math.isfinite(total.data):
                     raise TrainingDivergedError(step, f"the loss is {total.data}", history)
                 if step == 0:
@@ -274,7 +280,7 @@ def predict(model: MLP, X: Sequence[Sequence[float]]) -> list[Any]:
 def evaluate(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], loss: str = "hinge") -> Evaluation:
     """The accuracy and the mean `loss` of `model` on the whole set `(X, y)`, recording no graph.
 
-    The loss is the loss function's alone, without the L2 penalty training
+    The loss is the loss function's alone, without the penalties training
     adds, so that it compares across sets and runs.
 
     Example:

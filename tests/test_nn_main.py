@@ -119,6 +119,13 @@ class TestConfig:
         assert f"; {optimizer}, lr {rate}\n" in capsys.readouterr().out
         assert json.loads((tmp_path / "metrics.json").read_text())["settings"]["optimizer"] == optimizer
 
+    def test_l1_is_a_setting(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert nn_main(["train", *QUICK, "--l1", "0.001", "--out", str(tmp_path)]) == 0
+        assert "(with the L2 and L1 penalties)" in capsys.readouterr().out
+        assert json.loads((tmp_path / "metrics.json").read_text())["settings"]["l1"] == 0.001
+        assert nn_main(["train", *QUICK, "--l1", "-1", "--out", str(tmp_path / "no")]) == 2
+        assert "--l1 must be a number >= 0, not '-1'" in error_line(capsys)
+
     def test_a_file_of_settings_alone(self, tmp_path: Path) -> None:
         settings = {"dataset": "xor", "steps": 2, "hidden": [3], "samples": 10, "seed": -5}
         (tmp_path / "c.json").write_text(json.dumps(settings))

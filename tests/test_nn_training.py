@@ -25,6 +25,7 @@ from nn import (
     accuracy,
     datasets,
     evaluate,
+    l1_penalty,
     linear_decay,
     losses,
     predict,
@@ -76,6 +77,21 @@ class TestLosses:
     def test_l2_penalty_matches_the_sum_of_squares(self) -> None:
         ps = [Value(0.5), Value(-1.5), Value(2.0)]
         assert losses.l2_penalty(ps, 1e-4).data == 1e-4 * sum((p * p for p in ps), Value(0.0)).data
+
+    def test_l1_penalty_is_alpha_times_the_sum_of_magnitudes_with_slope_0_at_0(self) -> None:
+        ps = [Value(0.5), Value(-1.5), Value(0.0), Value(2.0)]
+        penalty = l1_penalty(ps, 0.01)
+        assert l1_penalty is losses.l1_penalty  # exported from nn as well
+        assert penalty.data == 0.01 * (0.5 + 1.5 + 0.0 + 2.0)
+        penalty.backward()
+        assert [p.grad for p in ps] == [0.01, -0.01, 0.0, 0.01]  # the subgradient 0 at 0, as abs
+
+    @pytest.mark.parametrize("alpha", [-0.1, math.inf, math.nan, "0.1", True])
+    def test_l1_penalty_refuses_a_bad_weight(self, alpha: Any) -> None:
+        with pytest.raises(ValueError, match="alpha must be a finite number >= 0"):
+            losses.l1_penalty([Value(1.0)], alpha)
+        with pytest.raises(ValueError, match="no parameters"):
+            losses.l1_penalty([], 0.1)
 
     def test_lengths_must_match(self) -> None:
         with pytest.raises(ValueError, match="2 outputs but 1 targets"):
@@ -445,6 +461,20 @@ class TestTraining:
             train(model, X, y[:9], progress=False)
         with pytest.raises(ValueError, match="batch_size"):
             train(model, X, y, batch_size=0, progress=False)
+        with pytest.raises(ValueError, match="l1 must be a finite number >= 0, not -1"):
+            train(model, X, y, l1=-1, progress=False)
+
+    def test_the_l1_penalty_is_added_to_each_steps_loss(self) -> None:
+        X, y = datasets.moons(10, seed=0)
+        model = MLP(2, [3, 1], seed=0)
+        parameters = model.parameters()
+        before = losses.hinge([model(x) for x in X], y)
+        expected = before + losses.l2_penalty(parameters, 1e-4) + losses.l1_penalty(parameters, 0.01)
+        history = train(model, X, y, steps=2, l1=0.01, progress=False)
+        assert history.losses[0] == expected.data
+        plain = MLP(2, [3, 1], seed=0)
+        train(plain, X, y, steps=2, progress=False)
+        assert plain.state_dict() != model.state_dict()  # the penalty's gradient moved the weights
 
 
 class TestMainJob:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from autograd import Value
-from nn import SGD, Adagrad, Adam, RMSprop
+from nn import SGD, Adagrad, Adam, RMSprop, l1_penalty
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
@@ -67,3 +67,14 @@ def test_the_gradients_given_to_torch_are_torchs_own_to_rounding() -> None:
     loss(*params).backward()
     loss(*tensors, tanh=torch.tanh).backward()
     assert [p.grad for p in params] == pytest.approx([t.grad.item() for t in tensors], rel=1e-15, abs=1e-15)
+
+
+def test_the_l1_penalty_and_its_gradient_match_torch() -> None:
+    start = [0.5, -1.5, 0.0, -0.0, 2.0]
+    params = [Value(x) for x in start]
+    tensor = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    ours, theirs = l1_penalty(params, 0.03), 0.03 * tensor.abs().sum()
+    ours.backward()
+    theirs.backward()
+    assert ours.data == pytest.approx(theirs.item(), rel=1e-15)
+    assert [p.grad for p in params] == tensor.grad.tolist()
