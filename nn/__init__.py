@@ -47,6 +47,7 @@ def _require_chainrule_autograd() -> None:
 _require_chainrule_autograd()
 
 from nn import datasets, losses, optim  # noqa: E402 (after the check, which explains a clash)
+from nn.clip import clip_grad_norm, clip_grad_value  # noqa: E402
 from nn.layers import MLP, Layer, Neuron  # noqa: E402
 from nn.losses import l1_penalty  # noqa: E402
 from nn.module import ModelFileError, Module  # noqa: E402
@@ -68,6 +69,8 @@ __all__ = [
     "RMSprop",
     "TrainingDivergedError",
     "accuracy",
+    "clip_grad_norm",
+    "clip_grad_value",
     "datasets",
     "evaluate",
     "l1_penalty",

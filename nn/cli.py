@@ -185,6 +185,13 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, not {text!r}")
+    return value
+
+
 def _rate(text: str) -> float:
     value = _number(text)
     if not 0 < value < 1e6:
@@ -260,6 +267,11 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "default": 0.0,
         "help": "weight of the L1 penalty, l1 * sum(|p|), added to the loss (default: 0, none)",
     },
+    "clip": {
+        "type": _positive,
+        "help": "clip the gradients' joint 2-norm to this before each update (default: none)",
+    },
+    "clip_value": {"type": _positive, "help": "cut each gradient to [-this, this] before each update (default: none)"},
     "steps": {"type": _at_most(MAX_STEPS, _at_least(1)), "default": 100, "help": "training steps (updates)"},
     "batch_size": {
         "type": _at_least(1),
@@ -415,7 +427,8 @@ def _train_into(args: argparse.Namespace, staging: Path) -> int:
     started = time.perf_counter()
     history = train(
         model, X, y, loss=args.loss, optimizer=optimizer, steps=args.steps, batch_size=args.batch_size,
-        alpha=args.alpha, l1=args.l1, seed=args.seed, progress=not args.no_progress, callback=recorder,
+        alpha=args.alpha, l1=args.l1, clip=args.clip, clip_value=args.clip_value, seed=args.seed,
+        progress=not args.no_progress, callback=recorder,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     whole = evaluate(model, X, y, loss=args.loss)

@@ -17,6 +17,7 @@ from typing import Any
 
 from autograd import Value, no_grad
 from nn import losses
+from nn.clip import clip_grad_norm, clip_grad_value
 from nn.layers import MLP
 from nn.optim import SGD, Optimizer
 
@@ -149,6 +150,8 @@ def train(
     batch_size: int | None = None,
     alpha: float = 1e-4,
     l1: float = 0.0,
+    clip: float | None = None,
+    clip_value: float | None = None,
     seed: int | None = None,
     progress: bool = True,
     callback: Callable[[int, list[Value]], None] | None = None,
@@ -165,17 +168,23 @@ def train(
         batch_size: None for the whole set, k for shuffled mini-batches, 1 for stochastic.
         alpha: the weight of the L2 penalty on the parameters (0 for none).
         l1: the weight of the L1 penalty, l1 * sum(|p|) (0, the default, for none).
+        clip: clip the gradients' joint 2-norm to this (`nn.clip_grad_norm`) after
+            backward and before the update; None for no clipping.
+        clip_value: cut each gradient to [-clip_value, clip_value]
+            (`nn.clip_grad_value`), after `clip` if both are given.
         seed: for the shuffling of mini-batches.
         progress: show progress on stderr: a bar (tqdm) on a terminal, else
             about ten plain lines.
-        callback: called at each step after backward and before the update,
-            with the step and the parameters (their ``.data`` and ``.grad``
-            are that step's): to record a run, as `nn.replay.Recorder` does.
+        callback: called at each step after backward (and clipping) and
+            before the update, with the step and the parameters (their
+            ``.data`` and ``.grad`` are that step's): to record a run, as
+            `nn.replay.Recorder` does.
 
     Raises:
         TrainingDivergedError: the loss became infinite or nan, grew past
             `DIVERGENCE_FACTOR` times the first step's loss (or times 1, if
-            larger), or a number overflowed; the exception carries the history
+            larger), a number overflowed, or (with `clip`) the gradients' norm
+            was not finite; the exception carries the history
             up to that step.
 
     Example:
@@ -192,6 +201,11 @@ def train(
         raise ValueError(f"batch_size must be a positive int or None, not {batch_size!r}")
     if isinstance(l1, bool) or not isinstance(l1, (int, float)) or not (math.isfinite(l1) and l1 >= 0):
         raise ValueError(f"l1 must be a finite number >= 0, not {l1!r}")
+    for name, limit in (("clip", clip), ("clip_value", clip_value)):
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, (int, float)) or not (math.isfinite(limit) and limit > 0)
+        ):
+            raise ValueError(f"{name} must be a finite number > 0 or None, not {limit!r}")
     from nn.optim import linear_decay
 
     optimizer = optimizer or SGD(model.parameters(), lr=linear_decay(1.0, 0.1, steps))
@@ -226,6 +240,12 @@ def train(
                 total.backward()
             except OverflowError as error:
                 raise TrainingDivergedError(step, str(error), history) from error
+            if clip is not None:
+                norm = clip_grad_norm(parameters, clip)
+                if not math.isfinite(norm):
+                    raise TrainingDivergedError(step, f"the gradients' norm is {norm}", history)
+            if clip_value is not None:
+                clip_grad_value(parameters, clip_value)
             if callback is not None:
                 callback(step, parameters)
             optimizer.step()

@@ -126,6 +126,14 @@ class TestConfig:
         assert nn_main(["train", *QUICK, "--l1", "-1", "--out", str(tmp_path / "no")]) == 2
         assert "--l1 must be a number >= 0, not '-1'" in error_line(capsys)
 
+    def test_clipping_options(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert nn_main(["train", *QUICK, "--clip", "0.5", "--clip-value", "0.1", "--out", str(tmp_path)]) == 0
+        settings = json.loads((tmp_path / "metrics.json").read_text())["settings"]
+        assert (settings["clip"], settings["clip_value"]) == (0.5, 0.1)
+        for option, text in [("--clip", "0"), ("--clip", "-1"), ("--clip", "nan"), ("--clip-value", "0")]:
+            assert nn_main(["train", *QUICK, option, text, "--out", str(tmp_path / "no")]) == 2
+            assert f"{option} must be a " in error_line(capsys)
+
     def test_a_file_of_settings_alone(self, tmp_path: Path) -> None:
         settings = {"dataset": "xor", "steps": 2, "hidden": [3], "samples": 10, "seed": -5}
         (tmp_path / "c.json").write_text(json.dumps(settings))

@@ -23,6 +23,8 @@ from nn import (
     RMSprop,
     TrainingDivergedError,
     accuracy,
+    clip_grad_norm,
+    clip_grad_value,
     datasets,
     evaluate,
     l1_penalty,
@@ -196,6 +198,88 @@ class TestOptimizers:
     def test_bad_settings_of_adagrad_and_rmsprop(self, make: Any, message: str) -> None:
         with pytest.raises(ValueError, match=re.escape(message)):
             make([Value(1.0)])
+
+
+def with_grads(*gradients: float) -> list[Value]:
+    values = [Value(0.0) for _ in gradients]
+    for v, g in zip(values, gradients):
+        v.grad = g
+    return values
+
+
+class TestClipping:
+    def test_clip_grad_norm_scales_to_the_norm_and_returns_the_norm_before(self) -> None:
+        ps = with_grads(3.0, -4.0)
+        assert clip_grad_norm(ps, 1.0) == 5.0
+        assert [p.grad for p in ps] == [3.0 * (1.0 / (5.0 + 1e-6)), -4.0 * (1.0 / (5.0 + 1e-6))]
+        ps = with_grads(3.0, -4.0)
+        assert clip_grad_norm(ps, 1.0, norm_type=1) == 7.0
+        assert clip_grad_norm(with_grads(3.0, -4.0), 1.0, norm_type=math.inf) == 4.0
+        assert clip_grad_norm(with_grads(3.0, -4.0), 1.0, norm_type="inf") == 4.0
+        assert clip_grad_norm([], 1.0) == 0.0
+
+    def test_clip_grad_norm_leaves_gradients_under_the_limit_alone(self) -> None:
+        ps = with_grads(0.3, -0.4)
+        assert clip_grad_norm(ps, 0.5 + 1e-6) == 0.5  # max_norm / (0.5 + 1e-6) = 1: not a change
+        assert [p.grad for p in ps] == [0.3, -0.4]
+
+    def test_clip_grad_value_cuts_each_gradient(self) -> None:
+        ps = with_grads(3.0, -4.0, 0.25, math.nan)
+        clip_grad_value(ps, 0.5)
+        assert [p.grad for p in ps][:3] == [0.5, -0.5, 0.25]
+        assert math.isnan(ps[3].grad)
+
+    @pytest.mark.parametrize(
+        ("call", "message"),
+        [
+            (lambda: clip_grad_norm(with_grads(1.0), 0.0), "max_norm must be a finite number > 0, not 0.0"),
+            (lambda: clip_grad_norm(with_grads(1.0), math.inf), "max_norm must be a finite number > 0"),
+            (lambda: clip_grad_norm(with_grads(1.0), 1.0, norm_type=0), "norm_type must be a number > 0 or inf"),
+            (lambda: clip_grad_norm(with_grads(1.0), 1.0, norm_type=-math.inf), "norm_type must be"),
+            (lambda: clip_grad_norm(with_grads(1.0), 1.0, norm_type="two"), "norm_type must be"),
+            (lambda: clip_grad_value(with_grads(1.0), -1.0), "clip_value must be a finite number > 0, not -1.0"),
+            (lambda: clip_grad_value(with_grads(1.0), "1"), "clip_value must be a finite number > 0"),
+        ],
+    )
+    def test_bad_arguments(self, call: Any, message: str) -> None:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            call()
+        with pytest.raises(TypeError, match="parameters must be Values"):
+            clip_grad_norm([1.0], 1.0)  # type: ignore[list-item]
+
+    @pytest.mark.parametrize("kind", ["clip", "clip_value"])
+    def test_train_clips_after_backward_and_updates_with_the_clipped_gradients(self, kind: str) -> None:
+        X, y = datasets.moons(20, seed=0)
+        model = MLP(2, [4, 1], seed=0)
+        seen: list[tuple[list[float], list[float]]] = []
+
+        def look(step: int, parameters: list[Value]) -> None:
+            seen.append(([p.data for p in parameters], [p.grad for p in parameters]))
+
+        limit = 0.05
+        train(
+            model,
+            X,
+            y,
+            steps=3,
+            optimizer=SGD(model.parameters(), lr=0.5),
+            progress=False,
+            callback=look,
+            **{kind: limit},
+        )
+        for _, grads in seen:
+            if kind == "clip":
+                assert math.sqrt(sum(g * g for g in grads)) <= limit
+            else:
+                assert max(abs(g) for g in grads) <= limit
+        before, grads = seen[-1]
+        assert [p.data for p in model.parameters()] == [d - 0.5 * g for d, g in zip(before, grads)]
+
+    def test_train_refuses_bad_limits(self) -> None:
+        X, y = datasets.moons(10, seed=0)
+        for bad in ({"clip": 0.0}, {"clip_value": -1.0}, {"clip": math.nan}, {"clip": True}):
+            with pytest.raises(ValueError, match="must be a finite number > 0 or None"):
+                train(MLP(2, [1], seed=0), X, y, progress=False, **bad)  # type: ignore[arg-type]
 
 
 class TestDatasets:

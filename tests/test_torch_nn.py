@@ -5,13 +5,14 @@ Part of the optional torch group (``pytest -m torch``): skipped when torch is no
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from autograd import Value
-from nn import SGD, Adagrad, Adam, RMSprop, l1_penalty
+from nn import SGD, Adagrad, Adam, RMSprop, clip_grad_norm, clip_grad_value, l1_penalty
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
@@ -78,3 +79,59 @@ def test_the_l1_penalty_and_its_gradient_match_torch() -> None:
     theirs.backward()
     assert ours.data == pytest.approx(theirs.item(), rel=1e-15)
     assert [p.grad for p in params] == tensor.grad.tolist()
+
+
+GRADIENTS = {
+    "small": [0.1, -0.2, 0.05],
+    "large": [3.0, -4.0, 12.0, 0.0, -0.5],
+    "just over": [0.6, 0.8000001],  # a norm just over 1: torch's eps of 1e-6 decides the factor
+    "huge": [1e200, -1e200, 3.0],  # the squares overflow
+    "with inf": [1.0, math.inf, -2.0],
+    "with nan": [1.0, math.nan, -2.0],
+    "with -0": [-0.0, 0.0, 2.0],
+}
+
+
+def tensors_with(gradients: list[float]) -> list[Any]:
+    tensors = []
+    for g in gradients:
+        t = torch.zeros((), dtype=torch.float64, requires_grad=True)
+        t.grad = torch.tensor(g, dtype=torch.float64)
+        tensors.append(t)
+    return tensors
+
+
+def values_with(gradients: list[float]) -> list[Value]:
+    values = [Value(0.0) for _ in gradients]
+    for v, g in zip(values, gradients):
+        v.grad = g
+    return values
+
+
+def same(ours: list[float], theirs: list[float]) -> bool:
+    """Equal to 1e-12, with nan equal to nan and the sign of a zero kept."""
+    return all(
+        (math.isnan(a) and math.isnan(b))
+        or (a == pytest.approx(b, rel=1e-12, abs=1e-300) and math.copysign(1.0, a) == math.copysign(1.0, b))
+        for a, b in zip(ours, theirs, strict=True)
+    )
+
+
+@pytest.mark.parametrize("gradients", GRADIENTS.values(), ids=list(GRADIENTS))
+@pytest.mark.parametrize("max_norm", [1.0, 0.25, 100.0])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.5, 0.5, math.inf, "inf"])
+def test_clip_grad_norm_matches_torch(gradients: list[float], max_norm: float, norm_type: Any) -> None:
+    values, tensors = values_with(gradients), tensors_with(gradients)
+    total = clip_grad_norm(values, max_norm, norm_type=norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(tensors, max_norm, norm_type=norm_type, foreach=False).item()
+    assert same([total], [expected])
+    assert same([v.grad for v in values], [t.grad.item() for t in tensors])
+
+
+@pytest.mark.parametrize("gradients", GRADIENTS.values(), ids=list(GRADIENTS))
+@pytest.mark.parametrize("clip_value", [0.1, 1.0, 5.0])
+def test_clip_grad_value_matches_torch(gradients: list[float], clip_value: float) -> None:
+    values, tensors = values_with(gradients), tensors_with(gradients)
+    clip_grad_value(values, clip_value)
+    torch.nn.utils.clip_grad_value_(tensors, clip_value, foreach=False)
+    assert same([v.grad for v in values], [t.grad.item() for t in tensors])
