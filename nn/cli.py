@@ -21,7 +21,12 @@ whole training set (the loss without the penalties); ``heldout_accuracy`` and
 ``heldout_loss`` the same on fresh points from the same generator, drawn with
 ``--heldout-seed``; ``last_batch_loss`` and ``last_batch_accuracy`` are the last
 step's, on its batch, before its update (the loss with the penalty);
-``history`` holds every step's batch numbers. ``settings`` records every
+``history`` holds every step's batch numbers. With ``--patience N``, training
+measures the loss on the held-out points after every step (``history`` then
+holds them as ``heldout_loss``), stops when it has not improved for N steps,
+and keeps the parameters of the best step (``best_step``, its index in the
+``history`` lists, counted from 0; and ``stopped_early``); the held-out numbers then describe the set that chose
+the model, no longer fresh points. ``settings`` records every
 option but ``--out``, ``--config`` and ``--no-progress``, keyed by its name
 with underscores for dashes: ``python -m nn train --config metrics.json``
 repeats the run exactly, and options given as well override the file's.
@@ -273,6 +278,11 @@ SETTINGS: dict[str, dict[str, Any]] = {
     },
     "clip_value": {"type": _positive, "help": "cut each gradient to [-this, this] before each update (default: none)"},
     "steps": {"type": _at_most(MAX_STEPS, _at_least(1)), "default": 100, "help": "training steps (updates)"},
+    "patience": {
+        "type": _at_least(1),
+        "help": "stop when the held-out loss has not improved for this many steps, keeping the best step's "
+        "parameters (default: none, run every step)",
+    },
     "batch_size": {
         "type": _at_least(1),
         "help": "points per step, shuffled each epoch (default: the whole set; 1 is stochastic)",
@@ -429,15 +439,22 @@ def _train_into(args: argparse.Namespace, staging: Path) -> int:
         model, X, y, loss=args.loss, optimizer=optimizer, steps=args.steps, batch_size=args.batch_size,
         alpha=args.alpha, l1=args.l1, clip=args.clip, clip_value=args.clip_value, seed=args.seed,
         progress=not args.no_progress, callback=recorder,
+        validation=heldout_set if args.patience else None, patience=args.patience,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     whole = evaluate(model, X, y, loss=args.loss)
     heldout = evaluate(model, *heldout_set, loss=args.loss)
     final = history.final
-    print(f"{args.steps} steps, {_batches_text(args)}, in {seconds:.2f} s")
+    print(f"{len(history.records)} steps, {_batches_text(args)}, in {seconds:.2f} s")
+    if history.best_step is not None:
+        ended = (
+            f"stopped early: no improvement for {args.patience} steps" if history.stopped_early else "ran every step"
+        )
+        print(f"{ended}; kept the parameters after step {history.best_step + 1}, of the lowest held-out loss")
     print(f"last step's batch: loss {final.loss:.6f} ({_penalties_text(args)}), accuracy {final.accuracy:.1%}")
     print(f"training set, all {whole.size} points: {_scores_text(whole, args.loss)} (the trained model; no penalty)")
-    print(f"held-out set, {heldout.size} fresh points (seed {args.heldout_seed}): {_scores_text(heldout, args.loss)}")
+    which = "points that chose the step kept" if args.patience else "fresh points"
+    print(f"held-out set, {heldout.size} {which} (seed {args.heldout_seed}): {_scores_text(heldout, args.loss)}")
     caption = _write_outputs(args, staging, model, X, y, history, whole, heldout, seconds)
     print(f"graph.svg: {caption}")
     _write_pages(args, staging, model, X, y, history, recorder)
@@ -590,7 +607,7 @@ def _write_outputs(
     from autograd import save_graph
     from nn.plot import neuron_graph, plot_decision_boundary, plot_history
 
-    metrics = {
+    metrics: dict[str, Any] = {
         "accuracy": whole.accuracy,
         "loss": whole.loss,
         "heldout_accuracy": heldout.accuracy,
@@ -607,6 +624,10 @@ def _write_outputs(
             "lr": [r.lr for r in history.records],
         },
     }
+    if args.patience:
+        metrics["history"]["heldout_loss"] = history.validation_losses
+        metrics["best_step"] = history.best_step
+        metrics["stopped_early"] = history.stopped_early
     write_json_atomically(out / "metrics.json", metrics)
     model.save(out / "model.json")
     title = f"{args.dataset}: per-step batch loss ({_penalties_text(args)}) and accuracy\nsteps {_batches_text(args)}"
@@ -630,7 +651,9 @@ def _write_pages(
     where = ", ".join(f"{v:.4g}" for v in X[point])
     title = f"{args.dataset}: the trained network on training point {point} ({where}), {args.loss} loss"
     network_page(model, X[point], y[point], loss=args.loss, title=title).save(out / "explorer.html")
-    page = training_page(recorder, history, X, y, title=f"{args.dataset}: {args.steps} training steps replayed")
+    page = training_page(
+        recorder, history, X, y, title=f"{args.dataset}: {len(history.records)} training steps replayed"
+    )
     write_atomically(out / "training.html", page.encode("utf-8"))
 
 

@@ -4,6 +4,9 @@
 every step. The batch size chooses the flavour of gradient descent: the whole
 set (batch, the default), a shuffled mini-batch each step (reshuffled every
 epoch from the seed), or one example at a time (stochastic, batch size 1).
+Given held-out data, it also measures the loss there after every step, and
+with a patience it stops early when that loss stops improving, keeping the
+best parameters.
 """
 
 from __future__ import annotations
@@ -49,23 +52,37 @@ LABELS: dict[str, str] = {"hinge": "pm1", "mse": "pm1", "bce": "01", "cross_entr
 
 @dataclass(frozen=True)
 class Record:
-    """One training step: its number, the batch's loss and accuracy, and the learning rate used."""
+    """One training step: its number, the batch's loss and accuracy, and the learning rate used.
+
+    With validation data, also the mean loss there after the step's update
+    (without penalties); None otherwise.
+    """
 
     step: int
     loss: float
     accuracy: float
     lr: float
+    validation_loss: float | None = None
 
 
 @dataclass
 class History:
-    """The records of a training run, one per step."""
+    """The records of a training run, one per step; with early stopping, where it stopped and what it kept."""
 
     records: list[Record] = field(default_factory=list)
+    best_step: int | None = None
+    """With a patience: the step after which the validation loss was lowest, whose parameters were kept."""
+    stopped_early: bool = False
+    """True when the patience ran out before the last step."""
 
     @property
     def losses(self) -> list[float]:
         return [r.loss for r in self.records]
+
+    @property
+    def validation_losses(self) -> list[float]:
+        """The validation loss after each step (empty when training had no validation data)."""
+        return [r.validation_loss for r in self.records if r.validation_loss is not None]
 
     @property
     def accuracies(self) -> list[float]:
@@ -152,6 +169,8 @@ def train(
     l1: float = 0.0,
     clip: float | None = None,
     clip_value: float | None = None,
+    validation: tuple[Sequence[Sequence[float]], Sequence[float]] | None = None,
+    patience: int | None = None,
     seed: int | None = None,
     progress: bool = True,
     callback: Callable[[int, list[Value]], None] | None = None,
@@ -172,6 +191,14 @@ def train(
             backward and before the update; None for no clipping.
         clip_value: cut each gradient to [-clip_value, clip_value]
             (`nn.clip_grad_value`), after `clip` if both are given.
+        validation: held-out points and labels ``(X_val, y_val)``: after each
+            step the mean loss there (no penalty, no graph) goes into the
+            history's `validation_losses`.
+        patience: with `validation`, stop when the validation loss has not
+            improved for this many steps, and restore the parameters of the
+            step where it was lowest (``history.best_step``); they are
+            restored at the end of a run that was not stopped too. None (the
+            default) never stops early.
         seed: for the shuffling of mini-batches.
         progress: show progress on stderr: a bar (tqdm) on a terminal, else
             about ten plain lines.
@@ -201,6 +228,15 @@ def train(
         raise ValueError(f"batch_size must be a positive int or None, not {batch_size!r}")
     if isinstance(l1, bool) or not isinstance(l1, (int, float)) or not (math.isfinite(l1) and l1 >= 0):
         raise ValueError(f"l1 must be a finite number >= 0, not {l1!r}")
+    if validation is not None:
+        if not isinstance(validation, tuple) or len(validation) != 2:
+            raise ValueError("validation must be a pair (X_val, y_val)")
+        _check_data(*validation, loss)
+    if patience is not None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience must be a positive int or None, not {patience!r}")
+        if validation is None:
+            raise ValueError("patience needs validation data: give validation=(X_val, y_val)")
     for name, limit in (("clip", clip), ("clip_value", clip_value)):
         if limit is not None and (
             isinstance(limit, bool) or not isinstance(limit, (int, float)) or not (math.isfinite(limit) and limit > 0)
@@ -215,6 +251,7 @@ def train(
     history = History()
     feed = batches(len(X), batch_size, random.Random(seed))
     report = _progress(steps) if progress else None
+    best, best_step, kept = math.inf, -1, []  # early stopping: the lowest validation loss, its step and parameters
     try:
         for step in range(steps):
             indices = next(feed)
@@ -250,14 +287,32 @@ def train(
                 callback(step, parameters)
             optimizer.step()
             correct = sum(_correct(o, t, loss, threshold) for o, t in zip(outputs, targets))
-            record = Record(step, total.data, correct / len(indices), lr)
+            measured = None if validation is None else _mean_loss(model, *validation, loss)
+            record = Record(step, total.data, correct / len(indices), lr, measured)
             history.records.append(record)
             if report is not None:
                 report(record)
+            if patience is not None and measured is not None:
+                if measured < best:  # a nan is never an improvement
+                    best, best_step, kept = measured, step, [p.data for p in parameters]
+                elif step - best_step >= patience:
+                    history.stopped_early = step + 1 < steps
+                    break
     finally:
         if report is not None:
             report(None)
+    if kept:  # the best parameters, when the validation loss was ever finite
+        history.best_step = best_step
+        for p, data in zip(parameters, kept):
+            p.data = data
     return history
+
+
+def _mean_loss(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], loss: str) -> float:
+    """The loss function's mean over a whole set (no penalty), recording no graph."""
+    targets: list[Any] = [int(t) for t in y] if loss == "cross_entropy" else list(y)
+    with no_grad():
+        return LOSSES[loss]([model(x) for x in X], targets).data
 
 
 def _progress(steps: int) -> Callable[[Record | None], None]:

@@ -134,6 +134,26 @@ class TestConfig:
             assert nn_main(["train", *QUICK, option, text, "--out", str(tmp_path / "no")]) == 2
             assert f"{option} must be a " in error_line(capsys)
 
+    def test_patience_stops_on_the_heldout_set_and_records_both_losses(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        argv = ["train", *QUICK, "--steps", "400", "--optimizer", "adam", "--lr", "0.2", "--patience", "3"]
+        assert nn_main([*argv, "--out", str(tmp_path)]) == 0
+        out = capsys.readouterr().out
+        metrics = json.loads((tmp_path / "metrics.json").read_text())
+        history, best = metrics["history"], metrics["best_step"]
+        assert metrics["settings"]["patience"] == 3
+        assert metrics["stopped_early"]
+        assert len(history["heldout_loss"]) == len(history["batch_loss"]) == best + 4 < 400
+        assert f"kept the parameters after step {best + 1}, of the lowest held-out loss" in out
+        assert "held-out set, 30 points that chose the step kept (seed 1338)" in out
+        assert metrics["heldout_loss"] == min(history["heldout_loss"])  # the model kept is the best step's
+
+    @pytest.mark.parametrize("value", ["0", "-2", "1.5"])
+    def test_patience_must_be_a_positive_whole_number(self, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+        assert nn_main(["train", *QUICK, "--patience", value]) == 2
+        assert "--patience must be " in error_line(capsys)
+
     def test_a_file_of_settings_alone(self, tmp_path: Path) -> None:
         settings = {"dataset": "xor", "steps": 2, "hidden": [3], "samples": 10, "seed": -5}
         (tmp_path / "c.json").write_text(json.dumps(settings))

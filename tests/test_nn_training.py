@@ -282,6 +282,76 @@ class TestClipping:
                 train(MLP(2, [1], seed=0), X, y, progress=False, **bad)  # type: ignore[arg-type]
 
 
+class TestEarlyStopping:
+    @staticmethod
+    def problem() -> tuple[Any, Any, Any]:
+        X, y = datasets.moons(30, noise=0.3, seed=2)
+        return X, y, datasets.moons(40, noise=0.3, seed=3)
+
+    def test_validation_losses_are_the_mean_loss_after_each_step(self) -> None:
+        X, y, validation = self.problem()
+        model = MLP(2, [8, 1], seed=0)
+        after: list[float] = []
+        steps = 4
+        for _ in range(steps):  # the same run, one step at a time, measured after each
+            train(model, X, y, steps=1, optimizer=SGD(model.parameters(), lr=0.1), progress=False)
+            after.append(evaluate(model, *validation).loss)
+        again = MLP(2, [8, 1], seed=0)
+        history = train(again, X, y, steps=steps, optimizer=SGD(again.parameters(), lr=0.1), validation=validation,
+                        progress=False)  # fmt: skip
+        assert history.validation_losses == after
+        assert len(history.losses) == steps  # the existing fields are unchanged
+        assert (history.best_step, history.stopped_early) == (None, False)  # no patience: nothing kept or stopped
+
+    def test_stops_after_patience_steps_without_improvement_and_keeps_the_best(self) -> None:
+        X, y, validation = self.problem()
+        model = MLP(2, [16, 16, 1], seed=1)
+        kept: dict[int, list[float]] = {}
+
+        def remember(step: int, parameters: list[Value]) -> None:
+            if step:
+                kept[step - 1] = [p.data for p in parameters]  # the parameters after the step before
+
+        optimizer = Adam(model.parameters(), lr=0.1)  # a large rate: the held-out loss turns up soon
+        history = train(
+            model, X, y, steps=500, optimizer=optimizer, validation=validation, patience=5, callback=remember,
+            progress=False,
+        )  # fmt: skip
+        losses = history.validation_losses
+        best = history.best_step
+        assert history.stopped_early
+        assert best is not None
+        assert len(history.records) == best + 5 + 1 < 500  # stopped 5 steps after the best, no improvement since
+        assert losses[best] == min(losses)
+        assert all(loss >= losses[best] for loss in losses[best + 1 :])
+        assert [p.data for p in model.parameters()] == kept[best]  # the best step's parameters, restored
+        assert evaluate(model, *validation).loss == losses[best]
+
+    def test_a_run_that_never_runs_out_of_patience_still_keeps_its_best_step(self) -> None:
+        X, y, validation = self.problem()
+        model = MLP(2, [8, 1], seed=0)
+        history = train(model, X, y, steps=6, validation=validation, patience=100, progress=False)
+        assert not history.stopped_early
+        assert len(history.records) == 6
+        assert history.best_step is not None
+        assert evaluate(model, *validation).loss == min(history.validation_losses)
+
+    @pytest.mark.parametrize(
+        ("settings", "message"),
+        [
+            ({"patience": 0, "validation": ([[0.0, 0.0]], [1])}, "patience must be a positive int or None, not 0"),
+            ({"patience": 2.5, "validation": ([[0.0, 0.0]], [1])}, "patience must be a positive int"),
+            ({"patience": 3}, "patience needs validation data"),
+            ({"validation": [[0.0, 0.0]]}, "validation must be a pair (X_val, y_val)"),
+            ({"validation": ([[0.0, 0.0]], [1, -1])}, "1 examples but 2 labels"),
+        ],
+    )
+    def test_bad_settings(self, settings: dict[str, Any], message: str) -> None:
+        X, y = datasets.moons(10, seed=0)
+        with pytest.raises(ValueError, match=re.escape(message)):
+            train(MLP(2, [1], seed=0), X, y, progress=False, **settings)
+
+
 class TestDatasets:
     @pytest.mark.parametrize("name", sorted(datasets.DATASETS))
     def test_shape_labels_and_seeds(self, name: str) -> None:
@@ -654,6 +724,15 @@ class TestPlots:
         assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
         with pytest.raises(ValueError, match="empty"):
             plot_history(type(history)())
+
+    def test_the_loss_figure_shows_the_validation_loss_when_there_is_one(self) -> None:
+        from nn.plot import plot_history
+
+        X, y = datasets.moons(30, seed=0)
+        history = train(MLP(2, [8, 1], seed=0), X, y, steps=5, validation=datasets.moons(20, seed=9), progress=False)
+        lines = plot_history(history).axes[0].lines
+        assert [line.get_label() for line in lines] == ["batch loss", "validation loss"]
+        assert list(lines[1].get_ydata()) == history.validation_losses
 
 
 class TestNeuronGraph:
