@@ -153,7 +153,7 @@ class Value:
     cos = _function(rules.cos, "Cosine.")
 
     def leaky_relu(self, slope: Number = 0.01) -> Value:
-        """self if self > 0 else slope * self (the slope a constant); at 0 its derivative is `slope`, as in torch."""
+        """self if self > 0 else slope * self (a number slope is a constant); its slope at 0 is `slope`, as in torch."""
         return Value.__apply_primitive__(rules.leaky_relu, (self, slope))
 
     # Ordering compares data, so `v > 0` works in rules and loops. Equality stays

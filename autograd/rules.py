@@ -15,9 +15,9 @@ Values (when `autograd.grad(..., create_graph=True)` differentiates a rule
 again).
 
 Adding a unary operation is one row here, a `Value` method that calls it, and
-its tests (`leaky_relu` shows a function of two operands, the second a
-number kept as a constant); ``tests/test_table.py`` checks that every row is reachable
-everywhere.
+its tests; ``tests/test_table.py`` checks that every row is reachable
+everywhere. `leaky_relu` shows a function of two operands: its method takes
+the second, the slope, as an argument, and a number there is a constant.
 
 Forward functions raise errors that name the operation and the value:
 ValueError outside a domain, ZeroDivisionError for a division by zero,
