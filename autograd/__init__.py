@@ -35,7 +35,7 @@ from autograd.primitive import Primitive, data_of
 
 # Every function of the rule table under its name: autograd.exp, autograd.tanh, autograd.abs, ...
 # (the fused sum and dot above are the functions a user calls for those two).
-_FUNCTIONS = {p.name: p for p in _rules.PRIMITIVES.values() if p.operator is None and p.arity == 1}
+_FUNCTIONS = {p.name: p for p in _rules.PRIMITIVES.values() if p.operator is None and p.arity is not None}
 globals().update(_FUNCTIONS)
 
 if TYPE_CHECKING:

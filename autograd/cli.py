@@ -6,9 +6,10 @@ tree with an explicit stack. User text is never given to `eval` or `exec`.
 
 The language: numbers, the variables given on the command line, ``+ - * / **``,
 unary minus and plus, parentheses, and the functions of the rule table: exp,
-log, sqrt, tanh, sigmoid, relu, sin, cos and abs take one argument; sum takes a
-list, ``sum([a, b, c])``, and dot two lists and a bias, ``dot([w1, w2], [x1,
-x2], b)``, as in Python. Numbers are constants, as in the engine: only the
+log, sqrt, tanh, sigmoid, relu, sin, cos and abs take one argument; leaky_relu
+takes two, the input and the slope, ``leaky_relu(x, 0.1)``; sum takes a list,
+``sum([a, b, c])``, and dot two lists and a bias, ``dot([w1, w2], [x1, x2],
+b)``, as in Python. Numbers are constants, as in the engine: only the
 variables are Values, so only they have gradients.
 
 Limits, so that no input can hang or crash the program: at most `MAX_LENGTH`
@@ -95,7 +96,10 @@ UNARY: dict[type[ast.unaryop], Callable[[Operand], Operand]] = {
     ast.UAdd: lambda a: a,
 }
 BINARY[ast.Sub] = lambda a, b: BINARY[ast.Add](a, UNARY[ast.USub](b))
-_LIST_FUNCTIONS = frozenset(p.name for p in PRIMITIVES.values() if p.operator is None and p.arity != 1)
+_LIST_FUNCTIONS = frozenset(p.name for p in PRIMITIVES.values() if p.operator is None and p.arity is None)
+_ARITIES = {p.name: p.arity for p in PRIMITIVES.values() if p.operator is None and p.arity is not None}
+"""How many arguments each function of a fixed number of operands takes: ``leaky_relu(x, 0.1)`` takes two."""
+_COUNTS = {1: "one argument", 2: "two arguments", 3: "three arguments"}
 
 EXAMPLES = f"""\
 examples:
@@ -106,7 +110,8 @@ examples:
 
 The expression may use numbers, the variables given as name=value, + - * / **,
 unary minus and plus, parentheses, and the functions {" ".join(FUNCTIONS)}
-(sum and dot take lists, as in Python: "sum([a, b, c])", "dot([w1, w2], [x1, x2], b)").
+(leaky_relu takes the input and the slope, "leaky_relu(x, 0.1)";
+sum and dot take lists, as in Python: "sum([a, b, c])", "dot([w1, w2], [x1, x2], b)").
 Limits: {MAX_LENGTH:,} characters, {MAX_DEPTH} levels of nesting, constant exponents
 up to {MAX_EXPONENT:g}; variable values must be finite numbers.
 The drawing's format follows the file suffix: {" ".join(FILE_FORMATS)}
@@ -208,9 +213,10 @@ def _check(root: ast.expr) -> None:
                 )
             plain = not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args)
             if name not in _LIST_FUNCTIONS and not (
-                plain and len(node.args) == 1 and not isinstance(node.args[0], ast.List)
+                plain and len(node.args) == _ARITIES[name] and not any(isinstance(a, ast.List) for a in node.args)
             ):
-                raise ExpressionError(f"{name}() takes exactly one argument")
+                count = _ARITIES[name]
+                raise ExpressionError(f"{name}() takes exactly {_COUNTS.get(count, f'{count} arguments')}")
             if not plain:
                 raise ExpressionError(f"{name}() takes its arguments in order, without names or *")
             children = []

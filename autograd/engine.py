@@ -120,8 +120,7 @@ class Value:
         return self._op is None
 
     def __repr__(self) -> str:
-        label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        return f"Value(data={self.data!r}, grad={self.grad!r}{f', label={self.label!r}' if self.label else ''})"
 
     # -- operators and functions: each records one node of its primitive (`_binary`, `_unary`) --
 
@@ -150,6 +149,10 @@ class Value:
     relu = _function(rules.relu, "max(0, self), with relu'(0) = 0.")
     sin = _function(rules.sin, "Sine.")
     cos = _function(rules.cos, "Cosine.")
+
+    def leaky_relu(self, slope: Value | float = 0.01) -> Value:
+        """self if self > 0 else slope * self (a number slope is a constant); its slope at 0 is `slope`, as in torch."""
+        return Value.__apply_primitive__(rules.leaky_relu, (self, slope))
 
     # Ordering compares data, so `v > 0` works in rules and loops. Equality stays
     # identity: Values are dictionary keys and set members in every graph walk.
@@ -245,9 +248,7 @@ def _constant(x: object) -> float | None:
     """A number as a float constant; None for anything else (the caller returns NotImplemented)."""
     if type(x) is float:
         return x
-    if isinstance(x, numbers.Real):
-        return float(x)
-    return None
+    return float(x) if isinstance(x, numbers.Real) else None
 
 
 # -- backward ----------------------------------------------------------------------------

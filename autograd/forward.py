@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -103,7 +104,7 @@ class Dual:
 
 
 # Dual's operators and functions come from the table: every primitive with a Python operator, and
-# every unary function, as a method of the same name (abs as Python's abs()).
+# every function of a fixed number of operands, as a method of the same name (abs as Python's abs()).
 _OPERATOR_METHODS = {"+": "__add__", "*": "__mul__", "/": "__truediv__", "**": "__pow__"}
 _BUILTIN_METHODS = {"abs": "__abs__"}
 
@@ -120,6 +121,23 @@ def _method(primitive: Primitive, reflected: bool = False) -> Callable[..., Any]
     return method
 
 
+def _method_like(primitive: Primitive, value_method: Callable[..., Any]) -> Callable[..., Any]:
+    """A function of several operands as a method with the signature of Value's: ``d.leaky_relu(slope=0.1)``."""
+    signature = inspect.signature(value_method)
+
+    def method(self: Dual, *args: Any, **kwargs: Any) -> Any:
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{primitive.name}(): {error}") from None
+        bound.apply_defaults()
+        return Dual.__apply_primitive__(primitive, tuple(bound.arguments.values()))
+
+    method.__name__ = primitive.name
+    method.__doc__ = f"The primitive {primitive.name!r} on dual numbers, called as on Values."
+    return method
+
+
 for _p in rules.PRIMITIVES.values():
     if _p.operator in _OPERATOR_METHODS:
         setattr(Dual, _OPERATOR_METHODS[_p.operator], _method(_p))
@@ -128,6 +146,8 @@ for _p in rules.PRIMITIVES.values():
         setattr(Dual, "__neg__", _method(_p))  # noqa: B010 (made from the table, like the others)
     elif _p.arity == 1:
         setattr(Dual, _BUILTIN_METHODS.get(_p.name, _p.name), _method(_p))
+    elif _p.arity is not None:  # a function of more operands takes the others as Value's method does
+        setattr(Dual, _p.name, _method_like(_p, getattr(Value, _p.name)))
 
 
 def _primal(x: Any) -> float:

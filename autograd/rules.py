@@ -16,7 +16,8 @@ again).
 
 Adding a unary operation is one row here, a `Value` method that calls it, and
 its tests; ``tests/test_table.py`` checks that every row is reachable
-everywhere.
+everywhere. `leaky_relu` shows a function of two operands: its method takes
+the second, the slope, as an argument, and a number there is a constant.
 
 Forward functions raise errors that name the operation and the value:
 ValueError outside a domain, ZeroDivisionError for a division by zero,
@@ -36,7 +37,7 @@ from autograd.primitive import Primitive, data_of
 __all__ = ["KINK_MARGIN", "PRIMITIVES", "dot_operands", "split_dot"]
 
 KINK_MARGIN = 0.05
-"""How far `smooth` keeps points from a kink (abs and relu at 0)."""
+"""How far `smooth` keeps points from a kink (abs, relu and leaky_relu at 0)."""
 
 # -- forward functions that check their domain ------------------------------------------
 
@@ -87,6 +88,10 @@ def _sigmoid(x: float) -> float:
 
 def _relu(x: float) -> float:
     return 0.0 if x <= 0.0 else x  # keeps nan as nan, as torch.relu does
+
+
+def _leaky_relu(x: float, slope: float) -> float:
+    return x if x > 0.0 else x * slope  # as torch: nan stays nan, and 0 * slope keeps its sign
 
 
 def _sum(*xs: float) -> float:
@@ -201,6 +206,12 @@ def _off_kink(x: float) -> bool:
     return abs(x) > KINK_MARGIN
 
 
+def _leaky_relu_derivatives(x: Any, slope: Any, out: Any) -> tuple[Any, Any]:
+    # NOTE: at x = 0 the slope in x is `slope`, as in torch (relu'(0) = 0 is the case slope = 0);
+    # in the slope it is x on the negative side, where the output is x * slope, else 0.
+    return (1.0 if x > 0.0 else slope), (x if x < 0.0 else 0.0)
+
+
 # -- the table -----------------------------------------------------------------------------
 # name, forward, local derivatives d(out)/d(operand); then how it is drawn, written and checked,
 # and the same two functions in JavaScript for the explorer page.
@@ -236,6 +247,10 @@ sigmoid = Primitive("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),),
                         "(x, out) => [out * (1 - out)]"))  # fmt: skip
 relu = Primitive("relu", _relu, lambda x, out: (1.0 if x > 0.0 else 0.0,), smooth=_off_kink,  # NOTE: relu'(0) = 0
                  js=("(x) => (x <= 0 ? 0 : x)", "(x, out) => [x > 0 ? 1 : 0]"))  # fmt: skip
+leaky_relu = Primitive("leaky_relu", _leaky_relu, _leaky_relu_derivatives, arity=2,
+                        smooth=lambda x, slope: _off_kink(x),
+                        js=("(x, slope) => (x > 0 ? x : x * slope)",
+                            "(x, slope, out) => [x > 0 ? 1 : slope, x < 0 ? x : 0]"))  # fmt: skip
 sin = Primitive("sin", math.sin, lambda x, out: (cos(x),), js=("(x) => Math.sin(x)", "(x, out) => [Math.cos(x)]"))
 cos: Primitive = Primitive("cos", math.cos, lambda x, out: (-sin(x),),
                            js=("(x) => Math.cos(x)", "(x, out) => [-Math.sin(x)]"))  # fmt: skip
@@ -246,6 +261,7 @@ dot = Primitive("dot", _dot, _dot_derivatives, symbol="w·x+b", arity=None,
                 js=(_DOT_JS, _DOT_DERIVATIVES_JS))  # fmt: skip
 
 PRIMITIVES: dict[str, Primitive] = {
-    p.name: p for p in (add, mul, div, pow_, neg, abs_, exp, log, sqrt, tanh, sigmoid, relu, sin, cos, sum_, dot)
+    p.name: p
+    for p in (add, mul, div, pow_, neg, abs_, exp, log, sqrt, tanh, sigmoid, relu, leaky_relu, sin, cos, sum_, dot)
 }
 """Every built-in primitive by name, in table order."""

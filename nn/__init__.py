@@ -47,16 +47,19 @@ def _require_chainrule_autograd() -> None:
 _require_chainrule_autograd()
 
 from nn import datasets, losses, optim  # noqa: E402 (after the check, which explains a clash)
+from nn.clip import clip_grad_norm, clip_grad_value  # noqa: E402
 from nn.layers import MLP, Layer, Neuron  # noqa: E402
+from nn.losses import l1_penalty  # noqa: E402
 from nn.module import ModelFileError, Module  # noqa: E402
 from nn.onnx_export import to_onnx  # noqa: E402 (onnx is imported only when it is called)
-from nn.optim import SGD, Adam, linear_decay  # noqa: E402
+from nn.optim import SGD, Adagrad, Adam, RMSprop, linear_decay  # noqa: E402
 from nn.torch_bridge import from_torch, save_torch, to_torch  # noqa: E402 (torch is imported only when they are called)
 from nn.train import Evaluation, History, TrainingDivergedError, accuracy, evaluate, predict, train  # noqa: E402
 
 __all__ = [
     "MLP",
     "SGD",
+    "Adagrad",
     "Adam",
     "AutogradClashError",
     "Evaluation",
@@ -65,11 +68,15 @@ __all__ = [
     "ModelFileError",
     "Module",
     "Neuron",
+    "RMSprop",
     "TrainingDivergedError",
     "accuracy",
+    "clip_grad_norm",
+    "clip_grad_value",
     "datasets",
     "evaluate",
     "from_torch",
+    "l1_penalty",
     "linear_decay",
     "losses",
     "optim",

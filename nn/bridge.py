@@ -31,6 +31,7 @@ FOREIGN_ACTIVATIONS: dict[str, Foreign] = {
     "relu": Foreign(torch="ReLU", onnx="Relu"),
     "tanh": Foreign(torch="Tanh", onnx="Tanh"),
     "sigmoid": Foreign(torch="Sigmoid", onnx="Sigmoid"),
+    "leaky_relu": Foreign(torch="LeakyReLU", onnx="LeakyRelu"),  # the default slope 0.01 in all three
     "linear": Foreign(torch=None, onnx=None),
 }
 """Each of `nn.layers.ACTIVATIONS` as a ``torch.nn`` module class and an ONNX operator (a test checks all are here)."""

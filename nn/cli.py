@@ -17,11 +17,16 @@ with the learning rate decaying from 1.0 to 0.1 over the steps. It writes to
   with non-zero gradients of that point's loss; its title says which.
 
 In ``metrics.json``, ``accuracy`` and ``loss`` are the trained model's on the
-whole training set (the loss without the L2 penalty); ``heldout_accuracy`` and
+whole training set (the loss without the penalties); ``heldout_accuracy`` and
 ``heldout_loss`` the same on fresh points from the same generator, drawn with
 ``--heldout-seed``; ``last_batch_loss`` and ``last_batch_accuracy`` are the last
 step's, on its batch, before its update (the loss with the penalty);
-``history`` holds every step's batch numbers. ``settings`` records every
+``history`` holds every step's batch numbers. With ``--patience N``, training
+measures the loss on the held-out points after every step (``history`` then
+holds them as ``heldout_loss``), stops when it has not improved for N steps,
+and keeps the parameters of the best step (``best_step``, its index in the
+``history`` lists, counted from 0; and ``stopped_early``); the held-out numbers then describe the set that chose
+the model, no longer fresh points. ``settings`` records every
 option but ``--out``, ``--config`` and ``--no-progress``, keyed by its name
 with underscores for dashes: ``python -m nn train --config metrics.json``
 repeats the run exactly, and options given as well override the file's.
@@ -73,7 +78,7 @@ from nn.bridge import MissingExtraError
 from nn.layers import ACTIVATIONS, INITS, MLP
 from nn.module import ModelFileError, write_json_atomically
 from nn.onnx_export import ONNX_OPSET, to_onnx
-from nn.optim import SGD, Adam, linear_decay
+from nn.optim import SGD, Adagrad, Adam, Optimizer, RMSprop, linear_decay
 from nn.replay import Recorder, network_page, training_page
 from nn.torch_bridge import save_torch
 from nn.train import LABELS, LOSSES, Evaluation, History, TrainingDivergedError, evaluate, predict, train
@@ -214,6 +219,13 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, not {text!r}")
+    return value
+
+
 def _rate(text: str) -> float:
     value = _number(text)
     if not 0 < value < 1e6:
@@ -277,13 +289,33 @@ SETTINGS: dict[str, dict[str, Any]] = {
     },
     "init": {"choices": INITS, "default": "uniform", "help": "weight initialisation"},
     "loss": {"choices": sorted(LOSSES), "help": "loss (default: hinge, or cross_entropy for 3 or more classes)"},
-    "optimizer": {"choices": ["sgd", "momentum", "adam"], "default": "sgd", "help": "update rule"},
+    "optimizer": {
+        "choices": ["sgd", "momentum", "adagrad", "rmsprop", "adam"],
+        "default": "sgd",
+        "help": "update rule (momentum: SGD with momentum 0.9; the others as in torch.optim)",
+    },
     "lr": {
         "type": _rate,
-        "help": "learning rate (default: for sgd and momentum 1.0 decaying linearly to 0.1 over the steps; adam 0.05)",
+        "help": "learning rate (default: for sgd and momentum 1.0 decaying linearly to 0.1 over the steps; "
+        "adagrad 0.1, rmsprop 0.01, adam 0.05)",
     },
     "alpha": {"type": _non_negative, "default": 1e-4, "help": "weight of the L2 penalty added to the loss"},
+    "l1": {
+        "type": _non_negative,
+        "default": 0.0,
+        "help": "weight of the L1 penalty, l1 * sum(|p|), added to the loss (default: 0, none)",
+    },
+    "clip": {
+        "type": _positive,
+        "help": "clip the gradients' joint 2-norm to this before each update (default: none)",
+    },
+    "clip_value": {"type": _positive, "help": "cut each gradient to [-this, this] before each update (default: none)"},
     "steps": {"type": _at_most(MAX_STEPS, _at_least(1)), "default": 100, "help": "training steps (updates)"},
+    "patience": {
+        "type": _at_least(1),
+        "help": "stop when the held-out loss has not improved for this many steps, keeping the best step's "
+        "parameters (default: none, run every step)",
+    },
     "batch_size": {
         "type": _at_least(1),
         "help": "points per step, shuffled each epoch (default: the whole set; 1 is stochastic)",
@@ -464,16 +496,24 @@ def _train_into(args: argparse.Namespace, staging: Path) -> int:
     else:
         history = train(
             model, X, y, loss=args.loss, optimizer=optimizer, steps=args.steps, batch_size=args.batch_size,
-            alpha=args.alpha, seed=args.seed, progress=not args.no_progress, callback=recorder,
+            alpha=args.alpha, l1=args.l1, clip=args.clip, clip_value=args.clip_value, seed=args.seed,
+            progress=not args.no_progress, callback=recorder,
+            validation=heldout_set if args.patience else None, patience=args.patience,
         )  # fmt: skip
     seconds = time.perf_counter() - started
     whole = evaluate(model, X, y, loss=args.loss)
     heldout = evaluate(model, *heldout_set, loss=args.loss)
     final = history.final
-    print(f"{args.steps} steps, {_batches_text(args)}, in {seconds:.2f} s")
-    print(f"last step's batch: loss {final.loss:.6f} (with the L2 penalty), accuracy {final.accuracy:.1%}")
+    print(f"{len(history.records)} steps, {_batches_text(args)}, in {seconds:.2f} s")
+    if history.best_step is not None:
+        ended = (
+            f"stopped early: no improvement for {args.patience} steps" if history.stopped_early else "ran every step"
+        )
+        print(f"{ended}; kept the parameters after step {history.best_step + 1}, of the lowest held-out loss")
+    print(f"last step's batch: loss {final.loss:.6f} ({_penalties_text(args)}), accuracy {final.accuracy:.1%}")
     print(f"training set, all {whole.size} points: {_scores_text(whole, args.loss)} (the trained model; no penalty)")
-    print(f"held-out set, {heldout.size} fresh points (seed {args.heldout_seed}): {_scores_text(heldout, args.loss)}")
+    which = "points that chose the step kept" if args.patience else "fresh points"
+    print(f"held-out set, {heldout.size} {which} (seed {args.heldout_seed}): {_scores_text(heldout, args.loss)}")
     caption = _write_outputs(args, staging, model, X, y, history, whole, heldout, seconds)
     print(f"graph.svg: {caption}")
     _write_pages(args, staging, model, X, y, history, recorder)
@@ -570,11 +610,29 @@ def _resolve(args: argparse.Namespace) -> None:
         raise _ArgumentError(f"--heldout-seed must differ from --seed ({args.seed}): the points would be the same")
     if args.out is None:
         args.out = Path("runs") / args.dataset
+    if args.backend == "torch":
+        given = [f"--{n}" for n in ("l1", "clip", "clip_value", "patience") if getattr(args, n)]
+        if args.optimizer in ("adagrad", "rmsprop"):
+            given.append(f"--optimizer {args.optimizer}")
+        if given:
+            raise _ArgumentError(
+                f"--backend torch does not take {', '.join(o.replace('_', '-') for o in given)} yet: "
+                "it runs plain or momentum SGD and Adam with the L2 penalty; use --backend scalar for these"
+            )
 
 
-def _optimizer(args: argparse.Namespace, model: MLP) -> SGD | Adam:
-    if args.optimizer == "adam":
-        return Adam(model.parameters(), lr=args.lr or 0.05)
+ADAPTIVE: dict[str, tuple[type[Optimizer], float]] = {
+    "adagrad": (Adagrad, 0.1),
+    "rmsprop": (RMSprop, 0.01),
+    "adam": (Adam, 0.05),
+}
+"""The optimizers with a constant learning rate, and that rate when --lr is not given."""
+
+
+def _optimizer(args: argparse.Namespace, model: MLP) -> Optimizer:
+    if args.optimizer in ADAPTIVE:
+        kind, rate = ADAPTIVE[args.optimizer]
+        return kind(model.parameters(), lr=args.lr or rate)
     lr = args.lr or linear_decay(1.0, 0.1, args.steps)
     return SGD(model.parameters(), lr=lr, momentum=0.9 if args.optimizer == "momentum" else 0.0)
 
@@ -582,7 +640,14 @@ def _optimizer(args: argparse.Namespace, model: MLP) -> SGD | Adam:
 def _rate_text(args: argparse.Namespace) -> str:
     if args.lr is not None:
         return f"{args.lr:g}"
-    return "0.05" if args.optimizer == "adam" else f"1.0 decaying linearly to 0.1 over {args.steps} steps"
+    if args.optimizer in ADAPTIVE:
+        return f"{ADAPTIVE[args.optimizer][1]:g}"
+    return f"1.0 decaying linearly to 0.1 over {args.steps} steps"
+
+
+def _penalties_text(args: argparse.Namespace) -> str:
+    names = [name for name, weight in (("L2", args.alpha), ("L1", args.l1)) if weight]
+    return f"with the {' and '.join(names)} {'penalties' if len(names) > 1 else 'penalty'}" if names else "no penalty"
 
 
 def _batches_text(args: argparse.Namespace) -> str:
@@ -610,7 +675,7 @@ def _write_outputs(
     from autograd import save_graph
     from nn.plot import neuron_graph, plot_decision_boundary, plot_history
 
-    metrics = {
+    metrics: dict[str, Any] = {
         "accuracy": whole.accuracy,
         "loss": whole.loss,
         "heldout_accuracy": heldout.accuracy,
@@ -627,9 +692,13 @@ def _write_outputs(
             "lr": [r.lr for r in history.records],
         },
     }
+    if args.patience:
+        metrics["history"]["heldout_loss"] = history.validation_losses
+        metrics["best_step"] = history.best_step
+        metrics["stopped_early"] = history.stopped_early
     write_json_atomically(out / "metrics.json", metrics)
     model.save(out / "model.json")
-    title = f"{args.dataset}: per-step batch loss (with the L2 penalty) and accuracy\nsteps {_batches_text(args)}"
+    title = f"{args.dataset}: per-step batch loss ({_penalties_text(args)}) and accuracy\nsteps {_batches_text(args)}"
     plot_history(history, title=title).savefig(out / "loss.png", dpi=100)
     plot_decision_boundary(model, X, y, title=f"{args.dataset}: decision boundary").savefig(
         out / "boundary.png", dpi=100
@@ -650,7 +719,9 @@ def _write_pages(
     where = ", ".join(f"{v:.4g}" for v in X[point])
     title = f"{args.dataset}: the trained network on training point {point} ({where}), {args.loss} loss"
     network_page(model, X[point], y[point], loss=args.loss, title=title).save(out / "explorer.html")
-    page = training_page(recorder, history, X, y, title=f"{args.dataset}: {args.steps} training steps replayed")
+    page = training_page(
+        recorder, history, X, y, title=f"{args.dataset}: {len(history.records)} training steps replayed"
+    )
     write_atomically(out / "training.html", page.encode("utf-8"))
 
 

@@ -27,6 +27,7 @@ __all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Neuron"]
 
 ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "relu": Value.relu,
+    "leaky_relu": Value.leaky_relu,  # PyTorch's default slope, 0.01
     "tanh": Value.tanh,
     "sigmoid": Value.sigmoid,
     "linear": lambda z: z,
@@ -80,7 +81,7 @@ class Neuron(Module):
 
     Args:
         nin: number of inputs.
-        activation: "relu" (default), "tanh", "sigmoid" or "linear".
+        activation: "relu" (default), "leaky_relu" (slope 0.01), "tanh", "sigmoid" or "linear".
         nonlin: micrograd's switch (True: relu, False: linear), instead of `activation`.
         fused: build the weighted sum as one fused node (fast) or elementwise (to draw).
         init: "uniform" (micrograd's uniform(-1, 1)), "xavier" or "he".
@@ -148,7 +149,8 @@ class Neuron(Module):
         return {"nin": len(self.w), "activation": self.activation, "fused": self.fused}
 
     def __repr__(self) -> str:
-        return f"{self.activation.capitalize()}Neuron({len(self.w)})"
+        kind = "".join(word.capitalize() for word in self.activation.split("_"))  # leaky_relu: LeakyReluNeuron
+        return f"{kind}Neuron({len(self.w)})"
 
 
 class Layer(Module):

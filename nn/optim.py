@@ -1,9 +1,13 @@
-"""Optimizers (SGD with momentum and weight decay, Adam) and learning-rate schedules.
+"""Optimizers (SGD with momentum and weight decay, Adagrad, RMSprop, Adam) and learning-rate schedules.
 
 An optimizer holds the parameters and moves each one against its gradient in
 `step()`; `zero_grad()` clears the gradients before the next backward pass.
 Updates change ``.data`` only, so they build no graph. The learning rate is a
 number or a schedule: a callable from the step number (0, 1, ...) to a rate.
+
+The names, arguments, defaults and update formulas are PyTorch's
+(``torch.optim``); on the same gradients the updates agree with torch's to
+rounding (tests/test_torch.py).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from autograd import Value
 
-__all__ = ["SGD", "Adam", "Optimizer", "Schedule", "constant", "linear_decay"]
+__all__ = ["SGD", "Adagrad", "Adam", "Optimizer", "RMSprop", "Schedule", "constant", "linear_decay"]
 
 Schedule = Callable[[int], float]
 
@@ -35,6 +39,16 @@ def linear_decay(start: float = 1.0, end: float = 0.1, steps: int = 100) -> Sche
         raise ValueError(f"linear_decay needs steps >= 1, not {steps!r}")
     drop = start - end
     return lambda step: start - drop * step / steps
+
+
+def _check(name: str, value: float, *, below: float | None = None, positive: bool = False) -> float:
+    """`value` as a float, or a ValueError naming the argument: a finite number >= 0 (> 0, < `below`)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, not {value!r}")
+    if value < 0.0 or (positive and value == 0.0) or (below is not None and value >= below):
+        bounds = ("> 0" if positive else ">= 0") + ("" if below is None else f" and < {below:g}")
+        raise ValueError(f"{name} must be {bounds}, not {value!r}")
+    return float(value)
 
 
 class Optimizer:
@@ -100,6 +114,104 @@ class SGD(Optimizer):
             if self.momentum:
                 g = self.velocity[i] = self.momentum * self.velocity[i] + g
             p.data -= lr * g
+        self.steps += 1
+
+
+class Adagrad(Optimizer):
+    """Adagrad: each parameter's step is divided by the root of the sum of its squared gradients.
+
+    As ``torch.optim.Adagrad``: with g = grad + weight_decay * p, at step t (from 1),
+    ``sum += g * g`` and ``p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)``.
+    A parameter that has had large gradients takes small steps from then on.
+
+    Example:
+        >>> w = Value(1.0)
+        >>> (w * w).backward()
+        >>> Adagrad([w], lr=0.1).step()
+        >>> round(w.data, 6)  # the first step moves by lr * g / |g| = lr
+        0.9
+    """
+
+    def __init__(
+        self,
+        parameters: Sequence[Value],
+        lr: float | Schedule = 0.01,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ) -> None:
+        super().__init__(parameters, lr)
+        self.lr_decay = _check("lr_decay", lr_decay)
+        self.weight_decay = _check("weight_decay", weight_decay)
+        self.initial_accumulator_value = _check("initial_accumulator_value", initial_accumulator_value)
+        self.eps = _check("eps", eps, positive=True)
+        self.sum = [self.initial_accumulator_value] * len(self.parameters)
+
+    def step(self) -> None:
+        clr = self.lr / (1.0 + self.steps * self.lr_decay)  # self.steps is t - 1
+        for i, p in enumerate(self.parameters):
+            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+            self.sum[i] += g * g
+            p.data -= clr * (g / (math.sqrt(self.sum[i]) + self.eps))
+        self.steps += 1
+
+
+class RMSprop(Optimizer):
+    """RMSprop: each parameter's step is divided by a running root mean square of its gradients.
+
+    As ``torch.optim.RMSprop``: with g = grad + weight_decay * p,
+    ``v = alpha * v + (1 - alpha) * g * g``; centered, the running mean m of g
+    is subtracted, ``avg = sqrt(v - m * m) + eps``, else ``avg = sqrt(v) + eps``;
+    then ``p -= lr * g / avg``, or with momentum mu, ``b = mu * b + g / avg`` and
+    ``p -= lr * b``.
+
+    Example:
+        >>> w = Value(1.0)
+        >>> (w * w).backward()
+        >>> RMSprop([w], lr=0.01).step()
+        >>> round(w.data, 6)  # the first step divides by sqrt(1 - alpha) |g|: lr / 0.1
+        0.9
+    """
+
+    def __init__(
+        self,
+        parameters: Sequence[Value],
+        lr: float | Schedule = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(parameters, lr)
+        self.alpha = _check("alpha", alpha, below=1.0)
+        self.eps = _check("eps", eps, positive=True)
+        self.weight_decay = _check("weight_decay", weight_decay)
+        self.momentum = _check("momentum", momentum, below=1.0)
+        if not isinstance(centered, bool):
+            raise ValueError(f"centered must be True or False, not {centered!r}")
+        self.centered = centered
+        n = len(self.parameters)
+        self.square_avg = [0.0] * n
+        self.grad_avg = [0.0] * n
+        self.momentum_buffer = [0.0] * n
+
+    def step(self) -> None:
+        lr, alpha = self.lr, self.alpha
+        for i, p in enumerate(self.parameters):
+            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+            v = self.square_avg[i] = alpha * self.square_avg[i] + (1.0 - alpha) * g * g  # torch's order
+            if self.centered:
+                m = self.grad_avg[i] = self.grad_avg[i] + (1.0 - alpha) * (g - self.grad_avg[i])  # torch's lerp
+                avg = math.sqrt(v - m * m) + self.eps
+            else:
+                avg = math.sqrt(v) + self.eps
+            if self.momentum:
+                b = self.momentum_buffer[i] = self.momentum * self.momentum_buffer[i] + g / avg
+                p.data -= lr * b
+            else:
+                p.data -= lr * (g / avg)
         self.steps += 1
 
 

@@ -31,7 +31,8 @@ def plot_history(history: History, title: str = "training: per-step batch loss a
 
     The numbers are the history's: each step's loss and accuracy on that step's
     batch (the whole set when training uses no mini-batches), before the step's
-    update, the loss with the penalty training adds.
+    update, the loss with the penalty training adds; and, when training had
+    validation data, the validation loss after each step's update.
     """
     from matplotlib.figure import Figure
 
@@ -41,9 +42,13 @@ def plot_history(history: History, title: str = "training: per-step batch loss a
     axes = figure.add_subplot()
     steps = [r.step for r in history.records]
     axes.plot(steps, history.losses, color="tab:blue", label="batch loss")
+    validation = [(r.step, r.validation_loss) for r in history.records if r.validation_loss is not None]
+    if validation:  # measured after each step's update, without the penalty
+        axes.plot(*zip(*validation), color="tab:green", label="validation loss")
+        axes.legend(loc="upper center")
     axes.set_xlabel("step")
     axes.set_ylabel("batch loss", color="tab:blue")
-    if min(history.losses) > 0:
+    if min(history.losses) > 0 and all(v > 0 for _, v in validation):
         axes.set_yscale("log")
     right = axes.twinx()
     right.plot(steps, history.accuracies, color="tab:orange", label="batch accuracy")

@@ -104,6 +104,8 @@ def from_torch(module: Any, *, convert: bool = False) -> MLP:
             biases = _floats(torch, child.bias, f"{where}: its bias", convert)
             layers.append(Dense(weights, biases, "linear"))
         elif kind.__name__ in activations and kind is getattr(torch.nn, kind.__name__):
+            if getattr(child, "negative_slope", 0.01) != 0.01:
+                raise ValueError(f"{where} has slope {child.negative_slope}; chainrule's leaky_relu layers use 0.01")
             if not layers:
                 raise ValueError(f"{where} comes before any Linear; an MLP starts with a layer")
             if layers[-1].activation != "linear":

@@ -4,6 +4,9 @@
 every step. The batch size chooses the flavour of gradient descent: the whole
 set (batch, the default), a shuffled mini-batch each step (reshuffled every
 epoch from the seed), or one example at a time (stochastic, batch size 1).
+Given held-out data, it also measures the loss there after every step, and
+with a patience it stops early when that loss stops improving, keeping the
+best parameters.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from autograd import Value, no_grad
 from nn import losses
+from nn.clip import clip_grad_norm, clip_grad_value
 from nn.layers import MLP
 from nn.optim import SGD, Optimizer
 
@@ -48,23 +52,37 @@ LABELS: dict[str, str] = {"hinge": "pm1", "mse": "pm1", "bce": "01", "cross_entr
 
 @dataclass(frozen=True)
 class Record:
-    """One training step: its number, the batch's loss and accuracy, and the learning rate used."""
+    """One training step: its number, the batch's loss and accuracy, and the learning rate used.
+
+    With validation data, also the mean loss there after the step's update
+    (without penalties); None otherwise.
+    """
 
     step: int
     loss: float
     accuracy: float
     lr: float
+    validation_loss: float | None = None
 
 
 @dataclass
 class History:
-    """The records of a training run, one per step."""
+    """The records of a training run, one per step; with early stopping, where it stopped and what it kept."""
 
     records: list[Record] = field(default_factory=list)
+    best_step: int | None = None
+    """With a patience: the step after which the validation loss was lowest, whose parameters were kept."""
+    stopped_early: bool = False
+    """True when the patience ran out before the last step."""
 
     @property
     def losses(self) -> list[float]:
         return [r.loss for r in self.records]
+
+    @property
+    def validation_losses(self) -> list[float]:
+        """The validation loss after each step (empty when training had no validation data)."""
+        return [r.validation_loss for r in self.records if r.validation_loss is not None]
 
     @property
     def accuracies(self) -> list[float]:
@@ -148,6 +166,11 @@ def train(
     steps: int = 100,
     batch_size: int | None = None,
     alpha: float = 1e-4,
+    l1: float = 0.0,
+    clip: float | None = None,
+    clip_value: float | None = None,
+    validation: tuple[Sequence[Sequence[float]], Sequence[float]] | None = None,
+    patience: int | None = None,
     seed: int | None = None,
     progress: bool = True,
     callback: Callable[[int, list[Value]], None] | None = None,
@@ -163,17 +186,32 @@ def train(
         steps: how many updates.
         batch_size: None for the whole set, k for shuffled mini-batches, 1 for stochastic.
         alpha: the weight of the L2 penalty on the parameters (0 for none).
+        l1: the weight of the L1 penalty, l1 * sum(|p|) (0, the default, for none).
+        clip: clip the gradients' joint 2-norm to this (`nn.clip_grad_norm`) after
+            backward and before the update; None for no clipping.
+        clip_value: cut each gradient to [-clip_value, clip_value]
+            (`nn.clip_grad_value`), after `clip` if both are given.
+        validation: held-out points and labels ``(X_val, y_val)``: after each
+            step the mean loss there (no penalty, no graph) goes into the
+            history's `validation_losses`.
+        patience: with `validation`, stop when the validation loss has not
+            improved for this many steps, and restore the parameters of the
+            step where it was lowest (``history.best_step``); they are
+            restored at the end of a run that was not stopped too. None (the
+            default) never stops early.
         seed: for the shuffling of mini-batches.
         progress: show progress on stderr: a bar (tqdm) on a terminal, else
             about ten plain lines.
-        callback: called at each step after backward and before the update,
-            with the step and the parameters (their ``.data`` and ``.grad``
-            are that step's): to record a run, as `nn.replay.Recorder` does.
+        callback: called at each step after backward (and clipping) and
+            before the update, with the step and the parameters (their
+            ``.data`` and ``.grad`` are that step's): to record a run, as
+            `nn.replay.Recorder` does.
 
     Raises:
         TrainingDivergedError: the loss became infinite or nan, grew past
             `DIVERGENCE_FACTOR` times the first step's loss (or times 1, if
-            larger), or a number overflowed; the exception carries the history
+            larger), a number overflowed, or (with `clip`) the gradients' norm
+            was not finite; the exception carries the history
             up to that step.
 
     Example:
@@ -188,6 +226,22 @@ def train(
         raise ValueError(f"steps must be a positive int, not {steps!r}")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive int or None, not {batch_size!r}")
+    if isinstance(l1, bool) or not isinstance(l1, (int, float)) or not (math.isfinite(l1) and l1 >= 0):
+        raise ValueError(f"l1 must be a finite number >= 0, not {l1!r}")
+    if validation is not None:
+        if not isinstance(validation, tuple) or len(validation) != 2:
+            raise ValueError("validation must be a pair (X_val, y_val)")
+        _check_data(*validation, loss)
+    if patience is not None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience must be a positive int or None, not {patience!r}")
+        if validation is None:
+            raise ValueError("patience needs validation data: give validation=(X_val, y_val)")
+    for name, limit in (("clip", clip), ("clip_value", clip_value)):
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, (int, float)) or not (math.isfinite(limit) and limit > 0)
+        ):
+            raise ValueError(f"{name} must be a finite number > 0 or None, not {limit!r}")
     from nn.optim import linear_decay
 
     optimizer = optimizer or SGD(model.parameters(), lr=linear_decay(1.0, 0.1, steps))
@@ -197,6 +251,7 @@ def train(
     history = History()
     feed = batches(len(X), batch_size, random.Random(seed))
     report = _progress(steps) if progress else None
+    best, best_step, kept = math.inf, -1, []  # early stopping: the lowest validation loss, its step and parameters
     try:
         for step in range(steps):
             indices = next(feed)
@@ -208,6 +263,8 @@ def train(
                 total = loss_fn(outputs, targets)
                 if alpha:
                     total = total + losses.l2_penalty(parameters, alpha)
+                if l1:
+                    total = total + losses.l1_penalty(parameters, l1)
                 if not math.isfinite(total.data):
                     raise TrainingDivergedError(step, f"the loss is {total.data}", history)
                 if step == 0:
@@ -220,18 +277,42 @@ def train(
                 total.backward()
             except OverflowError as error:
                 raise TrainingDivergedError(step, str(error), history) from error
+            if clip is not None:
+                norm = clip_grad_norm(parameters, clip)
+                if not math.isfinite(norm):
+                    raise TrainingDivergedError(step, f"the gradients' norm is {norm}", history)
+            if clip_value is not None:
+                clip_grad_value(parameters, clip_value)
             if callback is not None:
                 callback(step, parameters)
             optimizer.step()
             correct = sum(_correct(o, t, loss, threshold) for o, t in zip(outputs, targets))
-            record = Record(step, total.data, correct / len(indices), lr)
+            measured = None if validation is None else _mean_loss(model, *validation, loss)
+            record = Record(step, total.data, correct / len(indices), lr, measured)
             history.records.append(record)
             if report is not None:
                 report(record)
+            if patience is not None and measured is not None:
+                if measured < best:  # a nan is never an improvement
+                    best, best_step, kept = measured, step, [p.data for p in parameters]
+                elif step - best_step >= patience:
+                    history.stopped_early = step + 1 < steps
+                    break
     finally:
         if report is not None:
             report(None)
+    if kept:  # the best parameters, when the validation loss was ever finite
+        history.best_step = best_step
+        for p, data in zip(parameters, kept):
+            p.data = data
     return history
+
+
+def _mean_loss(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], loss: str) -> float:
+    """The loss function's mean over a whole set (no penalty), recording no graph."""
+    targets: list[Any] = [int(t) for t in y] if loss == "cross_entropy" else list(y)
+    with no_grad():
+        return LOSSES[loss]([model(x) for x in X], targets).data
 
 
 def _progress(steps: int) -> Callable[[Record | None], None]:
@@ -274,7 +355,7 @@ def predict(model: MLP, X: Sequence[Sequence[float]]) -> list[Any]:
 def evaluate(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], loss: str = "hinge") -> Evaluation:
     """The accuracy and the mean `loss` of `model` on the whole set `(X, y)`, recording no graph.
 
-    The loss is the loss function's alone, without the L2 penalty training
+    The loss is the loss function's alone, without the penalties training
     adds, so that it compares across sets and runs.
 
     Example:

@@ -43,6 +43,17 @@ def test_every_function_and_operator(capsys: pytest.CaptureFixture[str]) -> None
     assert float(out.splitlines()[0].split(" = ")[1]) == pytest.approx(value, rel=1e-15)
 
 
+def test_leaky_relu_takes_the_input_and_the_slope(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "leaky_relu(x, 0.1) + leaky_relu(y, s)", "x=-2", "y=-3", "s=0.5")
+    assert status == 0
+    assert out.splitlines() == [
+        "leaky_relu(x, 0.1) + leaky_relu(y, s) = -1.7",
+        "  d/dx = 0.1",
+        "  d/dy = 0.5",
+        "  d/ds = -3",
+    ]
+
+
 def test_constants_only(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "2 ** 0.5 * 3")
     assert status == 0
@@ -70,6 +81,10 @@ HOSTILE = {
     "exp(x, 2)": "one argument",
     "exp(x=1)": "one argument",
     "exp(*[1])": "one argument",
+    "leaky_relu(x)": "leaky_relu() takes exactly two arguments",
+    "leaky_relu(x, 0.1, 2)": "two arguments",
+    "leaky_relu([x], 0.1)": "two arguments",
+    "leaky_relu(x, slope=0.1)": "two arguments",
     "x if x else x": "if/else",
     "x < 1": "a comparison",
     "x and 1": "and/or",

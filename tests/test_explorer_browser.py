@@ -175,7 +175,7 @@ def test_javascript_repr_writes_floats_as_python_does(open_page: Any) -> None:
 def every_primitive() -> Value:
     x, y = Value(0.7, label="x"), Value(1.3, label="y")
     terms = [x + y, x * y, x / y, x**y, -x, abs(x - y), x.exp(), y.log(), y.sqrt(), x.tanh(), x.sigmoid()]
-    terms += [(x - 0.2).relu(), x.sin(), y.cos(), autograd.dot([x, y], [y, 2.0], 0.5)]
+    terms += [(x - 0.2).relu(), (x - 0.9).leaky_relu(0.1), x.sin(), y.cos(), autograd.dot([x, y], [y, 2.0], 0.5)]
     return autograd.sum(terms)
 
 
@@ -183,8 +183,9 @@ def test_the_javascript_rules_match_the_table_entry_by_entry(open_page: Any) -> 
     opened = open_page(every_primitive())
     for name, p in PRIMITIVES.items():
         arity = p.arity or 5
-        for shift in range(4):
+        for shift in range(8):  # the last four with the first operand negative
             point = [0.3 + 0.41 * ((shift + k) % 4) for k in range(arity)]
+            point[0] *= -1 if shift >= 4 else 1
             if not p.smooth(*point):
                 continue
             out = p.forward(*point)

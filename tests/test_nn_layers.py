@@ -51,7 +51,7 @@ class TestMicrogradCompatibility:
 
 
 class TestFusedAndElementwise:
-    @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+    @pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh", "sigmoid", "linear"])
     def test_identical_values_and_gradients(self, activation: str) -> None:
         fused = MLP(3, [5, 4, 1], activation=activation, seed=7)
         plain = MLP(3, [5, 4, 1], activation=activation, fused=False, seed=7)
@@ -147,6 +147,10 @@ class TestInitialisation:
 def test_repr_is_readable() -> None:
     assert (
         repr(MLP(2, [2, 1], seed=0)) == "MLP of [Layer of [ReluNeuron(2), ReluNeuron(2)], Layer of [LinearNeuron(2)]]"
+    )
+    assert (
+        repr(MLP(2, [1, 1], "leaky_relu", seed=0))
+        == "MLP of [Layer of [LeakyReluNeuron(2)], Layer of [LinearNeuron(1)]]"
     )
 
 

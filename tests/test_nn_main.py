@@ -106,6 +106,54 @@ class TestConfig:
         settings = json.loads((tmp_path / "b/metrics.json").read_text())["settings"]
         assert (settings["steps"], settings["lr"], settings["hidden"]) == (4, 0.2, [4])
 
+    def test_leaky_relu_is_an_activation(self, tmp_path: Path) -> None:
+        assert nn_main(["train", *QUICK, "--activation", "leaky_relu", "--out", str(tmp_path)]) == 0
+        assert MLP.from_file(tmp_path / "model.json").config()["activation"] == "leaky_relu"
+        assert json.loads((tmp_path / "metrics.json").read_text())["settings"]["activation"] == "leaky_relu"
+
+    @pytest.mark.parametrize(("optimizer", "rate"), [("adagrad", "0.1"), ("rmsprop", "0.01")])
+    def test_adagrad_and_rmsprop_with_their_default_rates(
+        self, optimizer: str, rate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert nn_main(["train", *QUICK, "--optimizer", optimizer, "--out", str(tmp_path)]) == 0
+        assert f"; {optimizer}, lr {rate}\n" in capsys.readouterr().out
+        assert json.loads((tmp_path / "metrics.json").read_text())["settings"]["optimizer"] == optimizer
+
+    def test_l1_is_a_setting(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert nn_main(["train", *QUICK, "--l1", "0.001", "--out", str(tmp_path)]) == 0
+        assert "(with the L2 and L1 penalties)" in capsys.readouterr().out
+        assert json.loads((tmp_path / "metrics.json").read_text())["settings"]["l1"] == 0.001
+        assert nn_main(["train", *QUICK, "--l1", "-1", "--out", str(tmp_path / "no")]) == 2
+        assert "--l1 must be a number >= 0, not '-1'" in error_line(capsys)
+
+    def test_clipping_options(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert nn_main(["train", *QUICK, "--clip", "0.5", "--clip-value", "0.1", "--out", str(tmp_path)]) == 0
+        settings = json.loads((tmp_path / "metrics.json").read_text())["settings"]
+        assert (settings["clip"], settings["clip_value"]) == (0.5, 0.1)
+        for option, text in [("--clip", "0"), ("--clip", "-1"), ("--clip", "nan"), ("--clip-value", "0")]:
+            assert nn_main(["train", *QUICK, option, text, "--out", str(tmp_path / "no")]) == 2
+            assert f"{option} must be a " in error_line(capsys)
+
+    def test_patience_stops_on_the_heldout_set_and_records_both_losses(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        argv = ["train", *QUICK, "--steps", "400", "--optimizer", "adam", "--lr", "0.2", "--patience", "3"]
+        assert nn_main([*argv, "--out", str(tmp_path)]) == 0
+        out = capsys.readouterr().out
+        metrics = json.loads((tmp_path / "metrics.json").read_text())
+        history, best = metrics["history"], metrics["best_step"]
+        assert metrics["settings"]["patience"] == 3
+        assert metrics["stopped_early"]
+        assert len(history["heldout_loss"]) == len(history["batch_loss"]) == best + 4 < 400
+        assert f"kept the parameters after step {best + 1}, of the lowest held-out loss" in out
+        assert "held-out set, 30 points that chose the step kept (seed 1338)" in out
+        assert metrics["heldout_loss"] == min(history["heldout_loss"])  # the model kept is the best step's
+
+    @pytest.mark.parametrize("value", ["0", "-2", "1.5"])
+    def test_patience_must_be_a_positive_whole_number(self, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+        assert nn_main(["train", *QUICK, "--patience", value]) == 2
+        assert "--patience must be " in error_line(capsys)
+
     def test_a_file_of_settings_alone(self, tmp_path: Path) -> None:
         settings = {"dataset": "xor", "steps": 2, "hidden": [3], "samples": 10, "seed": -5}
         (tmp_path / "c.json").write_text(json.dumps(settings))

@@ -9,6 +9,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,12 +17,17 @@ from autograd import Value, grad
 from nn import (
     MLP,
     SGD,
+    Adagrad,
     Adam,
     ModelFileError,
+    RMSprop,
     TrainingDivergedError,
     accuracy,
+    clip_grad_norm,
+    clip_grad_value,
     datasets,
     evaluate,
+    l1_penalty,
     linear_decay,
     losses,
     predict,
@@ -74,6 +80,21 @@ class TestLosses:
         ps = [Value(0.5), Value(-1.5), Value(2.0)]
         assert losses.l2_penalty(ps, 1e-4).data == 1e-4 * sum((p * p for p in ps), Value(0.0)).data
 
+    def test_l1_penalty_is_alpha_times_the_sum_of_magnitudes_with_slope_0_at_0(self) -> None:
+        ps = [Value(0.5), Value(-1.5), Value(0.0), Value(2.0)]
+        penalty = l1_penalty(ps, 0.01)
+        assert l1_penalty is losses.l1_penalty  # exported from nn as well
+        assert penalty.data == 0.01 * (0.5 + 1.5 + 0.0 + 2.0)
+        penalty.backward()
+        assert [p.grad for p in ps] == [0.01, -0.01, 0.0, 0.01]  # the subgradient 0 at 0, as abs
+
+    @pytest.mark.parametrize("alpha", [-0.1, math.inf, math.nan, "0.1", True])
+    def test_l1_penalty_refuses_a_bad_weight(self, alpha: Any) -> None:
+        with pytest.raises(ValueError, match="alpha must be a finite number >= 0"):
+            losses.l1_penalty([Value(1.0)], alpha)
+        with pytest.raises(ValueError, match="no parameters"):
+            losses.l1_penalty([], 0.1)
+
     def test_lengths_must_match(self) -> None:
         with pytest.raises(ValueError, match="2 outputs but 1 targets"):
             losses.mean_squared_error([Value(1.0), Value(2.0)], [1.0])
@@ -110,6 +131,37 @@ class TestOptimizers:
             opt.step()
             assert w.data == pytest.approx(expected, rel=1e-14)
 
+    def test_adagrad_first_steps_by_hand(self) -> None:
+        w = Value(1.0)
+        opt = Adagrad([w], lr=0.1, lr_decay=0.5, weight_decay=0.01, initial_accumulator_value=0.2)
+        total, expected = 0.2, 1.0
+        for t in (1, 2, 3):
+            opt.zero_grad()
+            (w * w * w).backward()
+            g = 3 * expected**2 + 0.01 * expected
+            total += g * g
+            expected -= 0.1 / (1 + (t - 1) * 0.5) * g / (math.sqrt(total) + 1e-10)
+            opt.step()
+            assert w.data == pytest.approx(expected, rel=1e-14)
+
+    @pytest.mark.parametrize(("momentum", "centered"), [(0.0, False), (0.5, False), (0.0, True), (0.5, True)])
+    def test_rmsprop_first_steps_by_hand(self, momentum: float, centered: bool) -> None:
+        w = Value(1.0)
+        opt = RMSprop([w], lr=0.01, alpha=0.9, weight_decay=0.01, momentum=momentum, centered=centered)
+        v = m = b = 0.0
+        expected = 1.0
+        for _ in range(3):
+            opt.zero_grad()
+            (w * w * w).backward()
+            g = 3 * expected**2 + 0.01 * expected
+            v = 0.9 * v + 0.1 * g * g
+            m = 0.9 * m + 0.1 * g
+            avg = math.sqrt(v - m * m if centered else v) + 1e-8
+            b = momentum * b + g / avg
+            expected -= 0.01 * b
+            opt.step()
+            assert w.data == pytest.approx(expected, rel=1e-14)
+
     def test_schedules(self) -> None:
         w = Value(0.0)
         opt = SGD([w], lr=linear_decay(1.0, 0.1, 100))
@@ -129,6 +181,175 @@ class TestOptimizers:
             Adam([])
         with pytest.raises(TypeError, match="Values"):
             SGD([1.0])  # type: ignore[list-item]
+
+    @pytest.mark.parametrize(
+        ("make", "message"),
+        [
+            (lambda ps: Adagrad(ps, lr_decay=-1.0), "lr_decay must be >= 0, not -1.0"),
+            (lambda ps: Adagrad(ps, eps=0.0), "eps must be > 0, not 0.0"),
+            (lambda ps: Adagrad(ps, initial_accumulator_value=math.nan), "must be a finite number"),
+            (lambda ps: Adagrad(ps, weight_decay="0.1"), "weight_decay must be a finite number"),
+            (lambda ps: RMSprop(ps, alpha=1.0), "alpha must be >= 0 and < 1, not 1.0"),
+            (lambda ps: RMSprop(ps, momentum=-0.1), "momentum must be >= 0 and < 1"),
+            (lambda ps: RMSprop(ps, centered=1), "centered must be True or False"),
+            (lambda ps: RMSprop(ps, lr=0.0), "learning rate"),
+        ],
+    )
+    def test_bad_settings_of_adagrad_and_rmsprop(self, make: Any, message: str) -> None:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            make([Value(1.0)])
+
+
+def with_grads(*gradients: float) -> list[Value]:
+    values = [Value(0.0) for _ in gradients]
+    for v, g in zip(values, gradients):
+        v.grad = g
+    return values
+
+
+class TestClipping:
+    def test_clip_grad_norm_scales_to_the_norm_and_returns_the_norm_before(self) -> None:
+        ps = with_grads(3.0, -4.0)
+        assert clip_grad_norm(ps, 1.0) == 5.0
+        assert [p.grad for p in ps] == [3.0 * (1.0 / (5.0 + 1e-6)), -4.0 * (1.0 / (5.0 + 1e-6))]
+        ps = with_grads(3.0, -4.0)
+        assert clip_grad_norm(ps, 1.0, norm_type=1) == 7.0
+        assert clip_grad_norm(with_grads(3.0, -4.0), 1.0, norm_type=math.inf) == 4.0
+        assert clip_grad_norm(with_grads(3.0, -4.0), 1.0, norm_type="inf") == 4.0
+        assert clip_grad_norm([], 1.0) == 0.0
+
+    def test_clip_grad_norm_leaves_gradients_under_the_limit_alone(self) -> None:
+        ps = with_grads(0.3, -0.4)
+        assert clip_grad_norm(ps, 0.5 + 1e-6) == 0.5  # max_norm / (0.5 + 1e-6) = 1: not a change
+        assert [p.grad for p in ps] == [0.3, -0.4]
+
+    def test_clip_grad_value_cuts_each_gradient(self) -> None:
+        ps = with_grads(3.0, -4.0, 0.25, math.nan)
+        clip_grad_value(ps, 0.5)
+        assert [p.grad for p in ps][:3] == [0.5, -0.5, 0.25]
+        assert math.isnan(ps[3].grad)
+
+    @pytest.mark.parametrize(
+        ("call", "message"),
+        [
+            (lambda: clip_grad_norm(with_grads(1.0), 0.0), "max_norm must be a finite number > 0, not 0.0"),
+            (lambda: clip_grad_norm(with_grads(1.0), math.inf), "max_norm must be a finite number > 0"),
+            (lambda: clip_grad_norm(with_grads(1.0), 1.0, norm_type=0), "norm_type must be a number > 0 or inf"),
+            (lambda: clip_grad_norm(with_grads(1.0), 1.0, norm_type=-math.inf), "norm_type must be"),
+            (lambda: clip_grad_norm(with_grads(1.0), 1.0, norm_type="two"), "norm_type must be"),
+            (lambda: clip_grad_value(with_grads(1.0), -1.0), "clip_value must be a finite number > 0, not -1.0"),
+            (lambda: clip_grad_value(with_grads(1.0), "1"), "clip_value must be a finite number > 0"),
+        ],
+    )
+    def test_bad_arguments(self, call: Any, message: str) -> None:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            call()
+        with pytest.raises(TypeError, match="parameters must be Values"):
+            clip_grad_norm([1.0], 1.0)  # type: ignore[list-item]
+
+    @pytest.mark.parametrize("kind", ["clip", "clip_value"])
+    def test_train_clips_after_backward_and_updates_with_the_clipped_gradients(self, kind: str) -> None:
+        X, y = datasets.moons(20, seed=0)
+        model = MLP(2, [4, 1], seed=0)
+        seen: list[tuple[list[float], list[float]]] = []
+
+        def look(step: int, parameters: list[Value]) -> None:
+            seen.append(([p.data for p in parameters], [p.grad for p in parameters]))
+
+        limit = 0.05
+        train(
+            model,
+            X,
+            y,
+            steps=3,
+            optimizer=SGD(model.parameters(), lr=0.5),
+            progress=False,
+            callback=look,
+            **{kind: limit},
+        )
+        for _, grads in seen:
+            if kind == "clip":
+                assert math.sqrt(sum(g * g for g in grads)) <= limit
+            else:
+                assert max(abs(g) for g in grads) <= limit
+        before, grads = seen[-1]
+        assert [p.data for p in model.parameters()] == [d - 0.5 * g for d, g in zip(before, grads)]
+
+    def test_train_refuses_bad_limits(self) -> None:
+        X, y = datasets.moons(10, seed=0)
+        for bad in ({"clip": 0.0}, {"clip_value": -1.0}, {"clip": math.nan}, {"clip": True}):
+            with pytest.raises(ValueError, match="must be a finite number > 0 or None"):
+                train(MLP(2, [1], seed=0), X, y, progress=False, **bad)  # type: ignore[arg-type]
+
+
+class TestEarlyStopping:
+    @staticmethod
+    def problem() -> tuple[Any, Any, Any]:
+        X, y = datasets.moons(30, noise=0.3, seed=2)
+        return X, y, datasets.moons(40, noise=0.3, seed=3)
+
+    def test_validation_losses_are_the_mean_loss_after_each_step(self) -> None:
+        X, y, validation = self.problem()
+        model = MLP(2, [8, 1], seed=0)
+        after: list[float] = []
+        steps = 4
+        for _ in range(steps):  # the same run, one step at a time, measured after each
+            train(model, X, y, steps=1, optimizer=SGD(model.parameters(), lr=0.1), progress=False)
+            after.append(evaluate(model, *validation).loss)
+        again = MLP(2, [8, 1], seed=0)
+        history = train(again, X, y, steps=steps, optimizer=SGD(again.parameters(), lr=0.1), validation=validation,
+                        progress=False)  # fmt: skip
+        assert history.validation_losses == after
+        assert len(history.losses) == steps  # the existing fields are unchanged
+        assert (history.best_step, history.stopped_early) == (None, False)  # no patience: nothing kept or stopped
+
+    def test_stops_after_patience_steps_without_improvement_and_keeps_the_best(self) -> None:
+        X, y, validation = self.problem()
+        model = MLP(2, [16, 16, 1], seed=1)
+        kept: dict[int, list[float]] = {}
+
+        def remember(step: int, parameters: list[Value]) -> None:
+            if step:
+                kept[step - 1] = [p.data for p in parameters]  # the parameters after the step before
+
+        optimizer = Adam(model.parameters(), lr=0.1)  # a large rate: the held-out loss turns up soon
+        history = train(
+            model, X, y, steps=500, optimizer=optimizer, validation=validation, patience=5, callback=remember,
+            progress=False,
+        )  # fmt: skip
+        losses = history.validation_losses
+        best = history.best_step
+        assert history.stopped_early
+        assert best is not None
+        assert len(history.records) == best + 5 + 1 < 500  # stopped 5 steps after the best, no improvement since
+        assert losses[best] == min(losses)
+        assert all(loss >= losses[best] for loss in losses[best + 1 :])
+        assert [p.data for p in model.parameters()] == kept[best]  # the best step's parameters, restored
+        assert evaluate(model, *validation).loss == losses[best]
+
+    def test_a_run_that_never_runs_out_of_patience_still_keeps_its_best_step(self) -> None:
+        X, y, validation = self.problem()
+        model = MLP(2, [8, 1], seed=0)
+        history = train(model, X, y, steps=6, validation=validation, patience=100, progress=False)
+        assert not history.stopped_early
+        assert len(history.records) == 6
+        assert history.best_step is not None
+        assert evaluate(model, *validation).loss == min(history.validation_losses)
+
+    @pytest.mark.parametrize(
+        ("settings", "message"),
+        [
+            ({"patience": 0, "validation": ([[0.0, 0.0]], [1])}, "patience must be a positive int or None, not 0"),
+            ({"patience": 2.5, "validation": ([[0.0, 0.0]], [1])}, "patience must be a positive int"),
+            ({"patience": 3}, "patience needs validation data"),
+            ({"validation": [[0.0, 0.0]]}, "validation must be a pair (X_val, y_val)"),
+            ({"validation": ([[0.0, 0.0]], [1, -1])}, "1 examples but 2 labels"),
+        ],
+    )
+    def test_bad_settings(self, settings: dict[str, Any], message: str) -> None:
+        X, y = datasets.moons(10, seed=0)
+        with pytest.raises(ValueError, match=re.escape(message)):
+            train(MLP(2, [1], seed=0), X, y, progress=False, **settings)
 
 
 class TestDatasets:
@@ -204,6 +425,15 @@ class TestSaving:
         assert loaded.config() == model.config()
         other = MLP(2, [5, 1], activation="tanh", seed=2).load(tmp_path / "m.json")
         assert other.state_dict() == model.state_dict()
+
+    def test_a_leaky_relu_model_round_trips(self, tmp_path: Path) -> None:
+        model = MLP(2, [4, 1], activation="leaky_relu", seed=1)
+        model.save(tmp_path / "m.json")
+        loaded = MLP.from_file(tmp_path / "m.json")
+        assert loaded.config()["activation"] == "leaky_relu"
+        x = [-0.4, 0.9]
+        assert loaded(x).data == model(x).data
+        assert {n.op for n in loaded.layers[0](x)} == {"leaky_relu"}
 
     def test_the_file_says_what_it_is(self, tmp_path: Path) -> None:
         MLP(2, [1], seed=0).save(tmp_path / "m.json")
@@ -385,6 +615,20 @@ class TestTraining:
             train(model, X, y[:9], progress=False)
         with pytest.raises(ValueError, match="batch_size"):
             train(model, X, y, batch_size=0, progress=False)
+        with pytest.raises(ValueError, match="l1 must be a finite number >= 0, not -1"):
+            train(model, X, y, l1=-1, progress=False)
+
+    def test_the_l1_penalty_is_added_to_each_steps_loss(self) -> None:
+        X, y = datasets.moons(10, seed=0)
+        model = MLP(2, [3, 1], seed=0)
+        parameters = model.parameters()
+        before = losses.hinge([model(x) for x in X], y)
+        expected = before + losses.l2_penalty(parameters, 1e-4) + losses.l1_penalty(parameters, 0.01)
+        history = train(model, X, y, steps=2, l1=0.01, progress=False)
+        assert history.losses[0] == expected.data
+        plain = MLP(2, [3, 1], seed=0)
+        train(plain, X, y, steps=2, progress=False)
+        assert plain.state_dict() != model.state_dict()  # the penalty's gradient moved the weights
 
 
 class TestMainJob:
@@ -421,6 +665,8 @@ class TestMainJob:
             ["--dataset", "blobs", "--classes", "2"],
             ["--dataset", "circles", "--loss", "bce", "--activation", "tanh"],
             ["--dataset", "xor", "--batch-size", "10", "--optimizer", "momentum", "--lr", "0.05"],
+            ["--optimizer", "adagrad"],
+            ["--optimizer", "rmsprop", "--lr", "0.02"],
         ],
     )
     def test_other_datasets_losses_and_optimizers(self, options: list[str], tmp_path: Path) -> None:
@@ -444,7 +690,7 @@ class TestMainJob:
             ["train", "--steps", "0"],
             ["train", "--hidden", "16,x"],
             ["train", "--lr", "-1"],
-            ["train", "--optimizer", "rmsprop"],
+            ["train", "--optimizer", "adadelta"],
             ["train", "--dataset", "spirals", "--loss", "hinge"],
             ["fly"],
             [],
@@ -478,6 +724,15 @@ class TestPlots:
         assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
         with pytest.raises(ValueError, match="empty"):
             plot_history(type(history)())
+
+    def test_the_loss_figure_shows_the_validation_loss_when_there_is_one(self) -> None:
+        from nn.plot import plot_history
+
+        X, y = datasets.moons(30, seed=0)
+        history = train(MLP(2, [8, 1], seed=0), X, y, steps=5, validation=datasets.moons(20, seed=9), progress=False)
+        lines = plot_history(history).axes[0].lines
+        assert [line.get_label() for line in lines] == ["batch loss", "validation loss"]
+        assert list(lines[1].get_ydata()) == history.validation_losses
 
 
 class TestNeuronGraph:

@@ -63,6 +63,13 @@ CASES = [
     ),
     OpCase("sigmoid", lambda x: x.sigmoid(), lambda x: 1.0 / (1.0 + math.exp(-x)), [(x,) for x in ANYWHERE]),
     OpCase("relu", lambda x: x.relu(), lambda x: max(x, 0.0), [(x,) for x in NONZERO]),
+    OpCase("leaky_relu", lambda x: x.leaky_relu(), lambda x: max(x, 0.0) + 0.01 * min(x, 0.0), [(x,) for x in NONZERO]),
+    OpCase(
+        "leaky_relu slope",
+        lambda x, slope: autograd.leaky_relu(x, slope),
+        lambda x, slope: max(x, 0.0) + slope * min(x, 0.0),
+        pairs(NONZERO, grid(-1.0, 1.0)),
+    ),
     OpCase("sin", lambda x: x.sin(), math.sin, [(x,) for x in ANYWHERE]),
     OpCase("cos", lambda x: x.cos(), math.cos, [(x,) for x in ANYWHERE]),
     OpCase(

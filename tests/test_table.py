@@ -54,12 +54,15 @@ def arity_of(primitive: rules.Primitive) -> int:
 
 
 def as_user_writes(primitive: rules.Primitive) -> Any:
-    """The primitive applied the way a user writes it: an operator, Python's abs, or a Value method."""
+    """The primitive applied the way a user writes it: an operator, Python's abs, or a Value method.
+
+    A method of several operands takes the others as its arguments: ``x.leaky_relu(slope)``.
+    """
     if primitive.operator is not None:
         return PYTHON_OPERATORS[primitive.operator]
     if primitive.name == "abs":
         return abs
-    return lambda *xs: getattr(xs[0], primitive.name)()
+    return lambda *xs: getattr(xs[0], primitive.name)(*xs[1:])
 
 
 @pytest.mark.parametrize("name", list(PRIMITIVES))
@@ -103,7 +106,7 @@ class TestEveryRowIsReachable:
         elif name == "dot":
             text = "dot([x0, x1], [x2, x3], x4)"
         else:
-            text = f"{name}(x0)"
+            text = f"{name}({', '.join(variables)})"
         result = cli.evaluate(cli.parse(text), {v: Value(x) for v, x in zip(variables, point)})
         assert isinstance(result, Value)
         assert result.primitive is p
@@ -178,8 +181,8 @@ def test_operators_and_methods_build_the_plain_paths_node(name: str, data: st.Da
     fast = as_user_writes(p)(*values)
     plain = Value.__apply_primitive__(p, values)
     assert record(fast) == record(plain)
-    if p.arity == 2:  # with a number on either side: kept as a constant
-        for mixed in ([point[0], values[1]], [values[0], point[1]]):
+    if p.arity == 2:  # with a number on either side of an operator, or as a method's argument: kept as a constant
+        for mixed in ([point[0], values[1]], [values[0], point[1]]) if p.operator else ([values[0], point[1]],):
             assert record(as_user_writes(p)(*mixed)) == record(Value.__apply_primitive__(p, mixed))
 
 

@@ -24,6 +24,8 @@ FUNCTIONS = {
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
     "relu": torch.relu,
+    # torch's leaky_relu takes its slope as a number only; random expressions may make it a leaf
+    "leaky_relu": lambda x, slope: torch.where(torch.as_tensor(x) > 0, x, x * slope),
     "sin": torch.sin,
     "cos": torch.cos,
     "sum": lambda *terms: sum(terms[1:], terms[0]),
@@ -97,6 +99,8 @@ def test_where_torch_second_derivatives_are_not_symmetric() -> None:
 
 KINKS = {
     "relu at 0": (0.0, Value.relu, torch.relu),
+    "leaky_relu at 0": (0.0, Value.leaky_relu, torch.nn.functional.leaky_relu),
+    "leaky_relu at -0": (-0.0, lambda v: v.leaky_relu(0.3), lambda t: torch.nn.functional.leaky_relu(t, 0.3)),
     "abs at 0": (0.0, abs, torch.abs),
     "sqrt at 0": (0.0, Value.sqrt, torch.sqrt),
     "exponent of 0 ** b": (2.0, lambda b: Value(0.0) ** b, lambda b: torch.tensor(0.0, dtype=torch.float64) ** b),
@@ -111,3 +115,14 @@ def test_conventions_at_kinks_match_pytorch(name: str) -> None:
     ours_f(v).backward()
     theirs_f(t).backward()
     assert v.grad == t.grad.item()
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.2, -0.5, 0.0, 1.5])
+def test_leaky_relu_matches_torch_functional(slope: float) -> None:
+    for x in [-3.0, -0.7, -0.0, 0.0, 1e-300, 0.4, 2.5, float("nan")]:
+        v, t = Value(x), torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        out, expected = v.leaky_relu(slope), torch.nn.functional.leaky_relu(t, slope)
+        out.backward()
+        expected.backward()
+        assert repr(out.data) == repr(expected.item()), x  # repr: the sign of a zero and nan too
+        assert v.grad == t.grad.item(), x

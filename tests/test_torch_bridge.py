@@ -170,9 +170,14 @@ REFUSED = {
         r"module 2 .* takes 4 inputs, but the Linear before it gives 3",
     ),
     "an activation chainrule lacks": (
-        lambda: torch.nn.Sequential(linear(2, 3), torch.nn.LeakyReLU(), linear(3, 1)),
+        lambda: torch.nn.Sequential(linear(2, 3), torch.nn.ELU(), linear(3, 1)),
         ValueError,
-        r"module 1 \(LeakyReLU.*\) is an activation chainrule does not have; it has ReLU, Tanh, Sigmoid",
+        r"module 1 \(ELU.*\) is an activation chainrule does not have; it has ReLU, Tanh, Sigmoid, LeakyReLU",
+    ),
+    "a leaky ReLU of another slope": (
+        lambda: torch.nn.Sequential(linear(2, 3), torch.nn.LeakyReLU(0.2), linear(3, 1)),
+        ValueError,
+        r"module 1 \(LeakyReLU.*\) has slope 0.2; chainrule's leaky_relu layers use 0.01",
     ),
     "another kind of module": (
         lambda: torch.nn.Sequential(linear(2, 3), torch.nn.Dropout(), linear(3, 1)),

@@ -194,6 +194,22 @@ class TestConventions:
         assert self.grad_of(Value.relu, 0.0) == 0.0
         assert self.grad_of(abs, 0.0) == 0.0
 
+    def test_leaky_relu_has_the_slope_as_its_slope_at_zero(self) -> None:
+        assert self.grad_of(Value.leaky_relu, 0.0) == 0.01  # PyTorch's convention (tests/test_torch.py)
+        assert self.grad_of(lambda v: v.leaky_relu(0.2), 0.0) == 0.2
+        assert self.grad_of(lambda v: v.leaky_relu(slope=0.2), -0.0) == 0.2
+
+    def test_leaky_relu_slope_is_a_constant_or_a_value(self) -> None:
+        x = Value(-2.0)
+        y = x.leaky_relu(0.1)
+        assert (y.data, y.operands) == (-0.2, (x, 0.1))
+        slope = Value(0.1)
+        z = x.leaky_relu(slope)
+        z.backward()
+        assert (x.grad, slope.grad) == (0.1, -2.0)
+        with pytest.raises(TypeError, match="'leaky_relu' takes Values or real numbers, not str"):
+            x.leaky_relu("0.1")  # type: ignore[arg-type]
+
     def test_sqrt_slope_at_zero_is_infinite(self) -> None:
         assert self.grad_of(Value.sqrt, 0.0) == math.inf
         assert self.grad_of(lambda v: v**0.5, 0.0) == math.inf
