@@ -103,4 +103,20 @@ for _ in range(10):
             wrong="my_w = [0.0 + 0.001 * sum((0.0 - t_i) * row[j] for row, t_i in zip(X, t)) for j in range(2)]",
         )
     ],
+    "08_from_chainrule_to_pytorch.ipynb": [
+        Exercise(
+            "cell-13",
+            "cell-14",
+            answer="""point = torch.tensor([X[0]], dtype=torch.float64)
+module.zero_grad()
+torch.relu(module[0](point))[0, j].backward()  # neuron j's output, after its ReLU
+my_row = module[0].weight.grad[j].tolist()
+""",
+            wrong="""point = torch.tensor([X[0]], dtype=torch.float64)
+module.zero_grad()
+module(point).sum().backward()  # the network's output, not the neuron's
+my_row = module[0].weight.grad[j].tolist()
+""",
+        )
+    ],
 }

@@ -8,6 +8,7 @@ answer must give "not answered yet" again and a wrong answer must make the check
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
@@ -39,7 +40,13 @@ def test_committed_notebook_is_unanswered_and_clean(name: str) -> None:
     assert counts == list(range(1, len(counts) + 1)), "commit one clean run, top to bottom"
 
 
-@pytest.mark.parametrize("name", ALL_NOTEBOOKS)
+NEEDS_TORCH = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs the torch extra")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=[pytest.mark.torch, NEEDS_TORCH]) if "pytorch" in n else n for n in ALL_NOTEBOOKS],
+)
 def test_reference_answers_pass_and_wrong_answers_fail(name: str) -> None:
     exercises = EXERCISES[name]
     answers = {exercise.answer_cell: exercise.answer for exercise in exercises}
