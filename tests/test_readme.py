@@ -36,3 +36,13 @@ def test_the_first_snippet_prints_what_its_comment_says(tmp_path: Path) -> None:
     assert done.stdout.strip() == "0.7071 -1.5000 1.0000"
     assert (tmp_path / "graph.svg").exists()
     assert (tmp_path / "graph.html").exists()
+
+
+EXAMPLES = sorted((README.parent / "examples").glob("*.py"))
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_each_example_runs(script: Path, tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
