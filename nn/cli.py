@@ -39,6 +39,10 @@ one after the other, as ``x1 x2 x1 x2``. ``python -m nn export --model
 model.json -o model.onnx`` writes a trained model for other frameworks (ONNX,
 or PyTorch with ``-o model.pt``).
 
+``--backend torch`` runs the same training on PyTorch tensors (the torch
+extra; ``--device cuda`` for a GPU) and writes the same outputs: the final loss
+agrees with the scalar engine's to about 1e-15 on the demo.
+
 Outputs are written together: a run renders them into a staging folder inside
 ``--out`` and then moves them all into place, so a folder holds one run's set or
 the one before it. The folder is made and locked before training (a second run
