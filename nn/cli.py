@@ -25,8 +25,8 @@ step's, on its batch, before its update (the loss with the penalty);
 measures the loss on the held-out points after every step (``history`` then
 holds them as ``heldout_loss``), stops when it has not improved for N steps,
 and keeps the parameters of the best step (``best_step``, its index in the
-``history`` lists, counted from 0; and ``stopped_early``); the held-out numbers then describe the set that chose
-the model, no longer fresh points. ``settings`` records every
+``history`` lists, counted from 0; and ``stopped_early``); the held-out numbers
+then describe the set that chose the model, no longer fresh points. ``settings`` records every
 option but ``--out``, ``--config`` and ``--no-progress``, keyed by its name
 with underscores for dashes: ``python -m nn train --config metrics.json``
 repeats the run exactly, and options given as well override the file's.
