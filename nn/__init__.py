@@ -48,7 +48,7 @@ _require_chainrule_autograd()
 
 from nn import datasets, losses, optim  # noqa: E402 (after the check, which explains a clash)
 from nn.clip import clip_grad_norm, clip_grad_value  # noqa: E402
-from nn.layers import MLP, Layer, Neuron  # noqa: E402
+from nn.layers import MLP, Dropout, Layer, Neuron  # noqa: E402
 from nn.losses import l1_penalty  # noqa: E402
 from nn.module import ModelFileError, Module  # noqa: E402
 from nn.onnx_export import to_onnx  # noqa: E402 (onnx is imported only when it is called)
@@ -62,6 +62,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AutogradClashError",
+    "Dropout",
     "Evaluation",
     "History",
     "Layer",

@@ -23,7 +23,7 @@ import autograd
 from autograd import Value
 from nn.module import MAX_LAYER_WIDTH, MAX_LAYERS, MAX_PARAMETERS, ModelFileError, Module, excerpt, read_model_file
 
-__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Neuron"]
+__all__ = ["ACTIVATIONS", "INITS", "MLP", "Dropout", "Layer", "Neuron"]
 
 ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "relu": Value.relu,
@@ -69,6 +69,13 @@ def _limit(init: str, nin: int, nout: int) -> float:
     if init == "he":
         return math.sqrt(6.0 / nin)
     raise ValueError(f"unknown init {init!r}; choose from {', '.join(INITS)}")
+
+
+def _check_probability(name: str, p: Any) -> float:
+    """`p` as a float in [0, 1): a dropout probability (1 would drop every unit and scale by infinity)."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+        raise ValueError(f"{name} must be a number in [0, 1), the probability of dropping a unit, not {p!r}")
+    return float(p)
 
 
 def _check_size(name: str, n: int) -> None:
@@ -200,6 +207,58 @@ class Layer(Module):
         return f"Layer of [{', '.join(map(repr, self.neurons))}]"
 
 
+class Dropout(Module):
+    """Inverted dropout: in training mode, each unit is dropped (set to 0) with probability `p`.
+
+    The units kept are multiplied by ``1 / (1 - p)``, so that a unit's
+    expected output is the same in both modes; in evaluation mode (`eval`)
+    the layer is the identity and returns its input list itself. Each call in
+    training mode draws a fresh mask from the layer's own generator, so a
+    seed repeats the masks exactly. In a drawing, a dropped unit is the
+    input times a 0 constant, labelled "dropped"; a kept one is the input
+    times the scale, labelled "kept".
+
+    Args:
+        p: the probability of dropping each unit, in [0, 1).
+        seed: an int or a `random.Random` for the masks; None uses the `random` module.
+
+    Raises:
+        ValueError: `p` is outside [0, 1).
+
+    Example:
+        >>> drop = Dropout(0.5, seed=0)
+        >>> [h.data for h in drop([Value(1.0), Value(2.0), Value(3.0)])]
+        [2.0, 4.0, 0.0]
+        >>> [h.data for h in drop.eval()([Value(1.0), Value(2.0)])]
+        [1.0, 2.0]
+    """
+
+    def __init__(self, p: float = 0.5, *, seed: int | random.Random | None = None) -> None:
+        self.p = _check_probability("dropout p", p)
+        self.scale = 1.0 / (1.0 - self.p)
+        self.rng = _random(seed)
+
+    def __call__(self, x: Sequence[Value]) -> list[Value]:
+        if not self.training or self.p == 0.0:
+            return x if isinstance(x, list) else list(x)
+        out = []
+        for h in x:
+            if self.rng.random() < self.p:
+                unit = h * 0.0  # a product, not a fresh Value(0): the drawing shows which unit was dropped
+                unit.label = "dropped"
+            else:
+                unit = h * self.scale
+                unit.label = "kept"
+            out.append(unit)
+        return out
+
+    def config(self) -> dict[str, Any]:
+        return {"p": self.p}
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"
+
+
 class MLP(Module):
     """A multi-layer perceptron: layers of sizes `nouts` on `nin` inputs.
 
@@ -214,6 +273,10 @@ class MLP(Module):
         output_activation: for the last layer.
         fused: fused weighted sums (fast) or elementwise graphs (to draw).
         init: "uniform" (micrograd), "xavier" or "he".
+        dropout: the probability of dropping each hidden unit after its
+            activation, in training mode (`nn.Dropout`); 0, the default, adds
+            no dropout at all. The masks come from a generator the model owns,
+            seeded from `seed` after the weights are drawn.
         seed: an int or a `random.Random`; None uses the `random` module, so
             `random.seed(1337)` followed by `MLP(2, [16, 16, 1])` gives
             micrograd's weights for the same seed.
@@ -235,9 +298,11 @@ class MLP(Module):
         *,
         fused: bool = True,
         init: str = "uniform",
+        dropout: float = 0.0,
         seed: int | random.Random | None = None,
     ) -> None:
         _check_size("nin", nin)
+        dropout = _check_probability("dropout", dropout)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, not {nouts!r}")
         rng = _random(seed)
@@ -256,11 +321,26 @@ class MLP(Module):
             "output_activation": _activation(output_activation, None, "linear"),
             "fused": fused,
         }
+        self.dropouts: list[Dropout] = []
+        """One `Dropout` after each hidden layer, or none when `dropout` is 0."""
+        if dropout:
+            masks = random.Random(rng.getrandbits(64))  # one generator, after the weights: they do not change
+            self.dropouts = [Dropout(dropout, seed=masks) for _ in range(last)]
+            self._config["dropout"] = dropout  # only when set: a model without it saves as before
 
     def __call__(self, x: Input) -> Any:
         """The output Value (one output) or list of Values."""
+        if self.dropouts:
+            return self._with_dropout(x)
         for layer in self.layers:
             x = layer(x)
+        return x[0] if len(x) == 1 else x
+
+    def _with_dropout(self, x: Input) -> Any:
+        """The forward pass with each hidden layer's activations passed through its `Dropout`."""
+        for layer, dropout in zip(self.layers, self.dropouts):
+            x = dropout(layer(x))
+        x = self.layers[-1](x)
         return x[0] if len(x) == 1 else x
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
@@ -299,15 +379,23 @@ class MLP(Module):
         return model
 
     def __repr__(self) -> str:
+        if self.dropouts:
+            parts = [f"{layer!r}, {drop!r}" for layer, drop in zip(self.layers, self.dropouts)]
+            return f"MLP of [{', '.join([*parts, repr(self.layers[-1])])}]"
         return f"MLP of [{', '.join(map(repr, self.layers))}]"
 
 
 def _declared_parameters(config: dict[str, Any]) -> int:
     """How many parameters the MLP that `config` (from a model file) declares; ValueError naming what is wrong."""
     expected = {"nin", "nouts", "activation", "output_activation", "fused"}
-    if set(config) != expected:
-        wrong = sorted(set(config) - expected) or sorted(expected - set(config))
-        raise ValueError(f"{'unknown' if set(config) - expected else 'missing'} key {excerpt(wrong[0])}")
+    given = set(config) - {"dropout"}  # optional: files written before dropout, or without it, have none
+    if given != expected:
+        wrong = sorted(given - expected) or sorted(expected - given)
+        raise ValueError(f"{'unknown' if given - expected else 'missing'} key {excerpt(wrong[0])}")
+    if "dropout" in config:
+        p = config["dropout"]
+        if type(p) not in (int, float) or not 0 <= p < 1:
+            raise ValueError(f"'dropout' must be a number in [0, 1), not {excerpt(p)}")
     nin, nouts = config["nin"], config["nouts"]
     if type(nouts) is not list or not 1 <= len(nouts) <= MAX_LAYERS:
         raise ValueError(f"'nouts' must be a list of 1 to {MAX_LAYERS} layer widths, not {excerpt(nouts)}")

@@ -22,6 +22,7 @@ from autograd import Value, no_grad
 from nn import losses
 from nn.clip import clip_grad_norm, clip_grad_value
 from nn.layers import MLP
+from nn.module import Module, evaluating
 from nn.optim import SGD, Optimizer
 
 __all__ = [
@@ -207,6 +208,10 @@ def train(
             ``.data`` and ``.grad`` are that step's): to record a run, as
             `nn.replay.Recorder` does.
 
+    The model is put in training mode (`Module.train`) and left in it;
+    the validation loss is measured in evaluation mode (no dropout). Call
+    ``model.eval()`` before using the trained model.
+
     Raises:
         TrainingDivergedError: the loss became infinite or nan, grew past
             `DIVERGENCE_FACTOR` times the first step's loss (or times 1, if
@@ -249,6 +254,8 @@ def train(
     parameters = model.parameters()
     threshold = _threshold(loss, y)
     history = History()
+    if isinstance(model, Module):
+        model.train()  # dropout on; measuring the held-out loss switches it off for a moment
     feed = batches(len(X), batch_size, random.Random(seed))
     report = _progress(steps) if progress else None
     best, best_step, kept = math.inf, -1, []  # early stopping: the lowest validation loss, its step and parameters
@@ -309,9 +316,9 @@ def train(
 
 
 def _mean_loss(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], loss: str) -> float:
-    """The loss function's mean over a whole set (no penalty), recording no graph."""
+    """The loss function's mean over a whole set (no penalty), in evaluation mode, recording no graph."""
     targets: list[Any] = [int(t) for t in y] if loss == "cross_entropy" else list(y)
-    with no_grad():
+    with no_grad(), evaluating(model):
         return LOSSES[loss]([model(x) for x in X], targets).data
 
 
@@ -346,14 +353,14 @@ def _progress(steps: int) -> Callable[[Record | None], None]:
 
 
 def predict(model: MLP, X: Sequence[Sequence[float]]) -> list[Any]:
-    """The model's outputs as floats (lists of floats for several outputs), recording no graph."""
-    with no_grad():
+    """The model's outputs as floats (lists of floats for several outputs), in evaluation mode, recording no graph."""
+    with no_grad(), evaluating(model):
         outputs = [model(x) for x in X]
     return [[o.data for o in out] if isinstance(out, list) else out.data for out in outputs]
 
 
 def evaluate(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], loss: str = "hinge") -> Evaluation:
-    """The accuracy and the mean `loss` of `model` on the whole set `(X, y)`, recording no graph.
+    """The accuracy and the mean `loss` of `model` on the whole set `(X, y)`, in evaluation mode, recording no graph.
 
     The loss is the loss function's alone, without the penalties training
     adds, so that it compares across sets and runs.
@@ -366,7 +373,7 @@ def evaluate(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], loss:
     """
     _check_data(X, y, loss)
     targets: list[Any] = [int(t) for t in y] if loss == "cross_entropy" else list(y)
-    with no_grad():
+    with no_grad(), evaluating(model):
         outputs = [model(x) for x in X]
         mean = LOSSES[loss](outputs, targets).data
     threshold = _threshold(loss, y)
