@@ -22,6 +22,7 @@ from typing import Any
 import autograd
 from autograd import Value
 from nn.module import MAX_LAYER_WIDTH, MAX_LAYERS, MAX_PARAMETERS, ModelFileError, Module, excerpt, read_model_file
+from nn.norm import BatchNorm
 
 __all__ = ["ACTIVATIONS", "INITS", "MLP", "Dropout", "Layer", "Neuron"]
 
@@ -143,6 +144,17 @@ class Neuron(Module):
         self._check_inputs(x)
         return self._act(sum((wi * xi for wi, xi in zip(self.w, x)), self.b))
 
+    def weighted_sum(self, x: Input) -> Value:
+        """``w . x + b``, before the activation: where a normalisation such as `nn.BatchNorm` goes."""
+        if self.fused:
+            try:
+                return autograd.dot(self.w, x, self.b)
+            except ValueError:
+                self._check_inputs(x)
+                raise
+        self._check_inputs(x)
+        return sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+
     def _check_inputs(self, x: Input) -> None:
         if len(x) != len(self.w):
             raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
@@ -197,6 +209,10 @@ class Layer(Module):
             else:
                 return [n._act(z) for n, z in zip(neurons, sums)]
         return [n(x) for n in neurons]
+
+    def weighted_sums(self, x: Input) -> list[Value]:
+        """Each neuron's ``w . x + b``, before its activation (see `Neuron.weighted_sum`)."""
+        return [n.weighted_sum(x) for n in self.neurons]
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         for i, neuron in enumerate(self.neurons):
@@ -277,6 +293,10 @@ class MLP(Module):
             activation, in training mode (`nn.Dropout`); 0, the default, adds
             no dropout at all. The masks come from a generator the model owns,
             seeded from `seed` after the weights are drawn.
+        batchnorm: put an `nn.BatchNorm` between each hidden layer's weighted
+            sums and its activation, as Ioffe and Szegedy do. Such a model
+            trains on whole batches (`forward_batch`, which `nn.train` calls);
+            calling it on one example works in evaluation mode only.
         seed: an int or a `random.Random`; None uses the `random` module, so
             `random.seed(1337)` followed by `MLP(2, [16, 16, 1])` gives
             micrograd's weights for the same seed.
@@ -299,10 +319,13 @@ class MLP(Module):
         fused: bool = True,
         init: str = "uniform",
         dropout: float = 0.0,
+        batchnorm: bool = False,
         seed: int | random.Random | None = None,
     ) -> None:
         _check_size("nin", nin)
         dropout = _check_probability("dropout", dropout)
+        if not isinstance(batchnorm, bool):
+            raise TypeError(f"batchnorm must be True or False, not {batchnorm!r}")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, not {nouts!r}")
         rng = _random(seed)
@@ -327,9 +350,16 @@ class MLP(Module):
             masks = random.Random(rng.getrandbits(64))  # one generator, after the weights: they do not change
             self.dropouts = [Dropout(dropout, seed=masks) for _ in range(last)]
             self._config["dropout"] = dropout  # only when set: a model without it saves as before
+        self.norms: list[BatchNorm] = []
+        """One `BatchNorm` for each hidden layer, or none."""
+        if batchnorm:
+            self.norms = [BatchNorm(width) for width in nouts[:-1]]
+            self._config["batchnorm"] = True  # only when set, as dropout
 
     def __call__(self, x: Input) -> Any:
         """The output Value (one output) or list of Values."""
+        if self.norms:
+            return self.forward_batch([x])[0]  # one example: only in evaluation mode
         if self.dropouts:
             return self._with_dropout(x)
         for layer in self.layers:
@@ -343,10 +373,39 @@ class MLP(Module):
         x = self.layers[-1](x)
         return x[0] if len(x) == 1 else x
 
+    def forward_batch(self, X: Sequence[Input]) -> list[Any]:
+        """The outputs for a batch of examples, every layer taking the whole batch before the next one.
+
+        This is how a batch reaches `BatchNorm`: each hidden layer computes
+        the weighted sums of every example, its `BatchNorm` normalises them
+        over the batch, and then come the activations (and dropout, if any).
+        A model without batch normalisation gives ``[model(x) for x in X]``.
+        """
+        if not self.norms:
+            return [self(x) for x in X]
+        batch: Sequence[Input] = X
+        for i, layer in enumerate(self.layers[:-1]):
+            activations = [n._act for n in layer.neurons]
+            normalised = self.norms[i]([layer.weighted_sums(x) for x in batch])
+            hidden = [[act(z) for act, z in zip(activations, row)] for row in normalised]
+            if self.dropouts:
+                hidden = [self.dropouts[i](h) for h in hidden]
+            batch = hidden
+        outputs = [self.layers[-1](x) for x in batch]
+        return [out[0] if len(out) == 1 else out for out in outputs]
+
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         for i, layer in enumerate(self.layers):
             for name, p in layer.named_parameters():
                 yield f"layers.{i}.{name}", p
+        for i, norm in enumerate(self.norms):
+            for name, p in norm.named_parameters():
+                yield f"norms.{i}.{name}", p
+
+    def named_buffers(self) -> Iterator[tuple[str, Value]]:
+        for i, norm in enumerate(self.norms):
+            for name, b in norm.named_buffers():
+                yield f"norms.{i}.{name}", b
 
     def config(self) -> dict[str, Any]:
         return dict(self._config)
@@ -376,19 +435,23 @@ class MLP(Module):
             )
         model = cls(**config, seed=0)
         model.load_state_dict(document["parameters"])
+        for name, variance in model.named_buffers():
+            if name.split(".")[2] == "running_var" and variance.data < 0:
+                raise ModelFileError(f"{path}: {name} must be >= 0, not {variance.data!r}")
         return model
 
     def __repr__(self) -> str:
-        if self.dropouts:
-            parts = [f"{layer!r}, {drop!r}" for layer, drop in zip(self.layers, self.dropouts)]
-            return f"MLP of [{', '.join([*parts, repr(self.layers[-1])])}]"
-        return f"MLP of [{', '.join(map(repr, self.layers))}]"
+        parts = []
+        for i, layer in enumerate(self.layers):
+            parts.append(repr(layer))
+            parts.extend(repr(extra[i]) for extra in (self.norms, self.dropouts) if i < len(extra))
+        return f"MLP of [{', '.join(parts)}]"
 
 
 def _declared_parameters(config: dict[str, Any]) -> int:
     """How many parameters the MLP that `config` (from a model file) declares; ValueError naming what is wrong."""
     expected = {"nin", "nouts", "activation", "output_activation", "fused"}
-    given = set(config) - {"dropout"}  # optional: files written before dropout, or without it, have none
+    given = set(config) - {"dropout", "batchnorm"}  # optional: files written before them, or without them
     if given != expected:
         wrong = sorted(given - expected) or sorted(expected - given)
         raise ValueError(f"{'unknown' if given - expected else 'missing'} key {excerpt(wrong[0])}")
@@ -396,6 +459,8 @@ def _declared_parameters(config: dict[str, Any]) -> int:
         p = config["dropout"]
         if type(p) not in (int, float) or not 0 <= p < 1:
             raise ValueError(f"'dropout' must be a number in [0, 1), not {excerpt(p)}")
+    if "batchnorm" in config and type(config["batchnorm"]) is not bool:
+        raise ValueError(f"'batchnorm' must be true or false, not {excerpt(config['batchnorm'])}")
     nin, nouts = config["nin"], config["nouts"]
     if type(nouts) is not list or not 1 <= len(nouts) <= MAX_LAYERS:
         raise ValueError(f"'nouts' must be a list of 1 to {MAX_LAYERS} layer widths, not {excerpt(nouts)}")
@@ -409,6 +474,8 @@ def _declared_parameters(config: dict[str, Any]) -> int:
         raise ValueError(f"'fused' must be true or false, not {excerpt(config['fused'])}")
     sizes = [nin, *nouts]
     count: int = sum((a + 1) * b for a, b in pairwise(sizes))  # each neuron: a weight per input, and a bias
+    if config.get("batchnorm"):
+        count += 4 * sum(nouts[:-1])  # each hidden unit: gamma, beta, running mean and running variance
     if count > MAX_PARAMETERS:
         raise ValueError(f"it declares {count} parameters; a model file may hold at most {MAX_PARAMETERS}")
     return count

@@ -130,12 +130,18 @@ class Module:
         """The arguments that rebuild this module's architecture (for `save`)."""
         return {}
 
+    def named_buffers(self) -> Iterator[tuple[str, Value]]:
+        """State that is saved but not trained, such as `nn.BatchNorm`'s running statistics (none by default)."""
+        return iter(())
+
     def state_dict(self) -> dict[str, float]:
-        """Each parameter's value by name."""
-        return {name: p.data for name, p in self.named_parameters()}
+        """Each parameter's value by name, then each buffer's (as PyTorch's state dicts hold both)."""
+        state = {name: p.data for name, p in self.named_parameters()}
+        state.update((name, b.data) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: Mapping[str, float]) -> None:
-        """Set every parameter from `state`; the names must match exactly.
+        """Set every parameter (and buffer) from `state`; the names must match exactly.
 
         Raises:
             ModelFileError: missing, unexpected or non-numeric entries.
@@ -143,6 +149,7 @@ class Module:
         if not isinstance(state, Mapping):
             raise ModelFileError(f"a state dict must be a mapping of names to numbers, not {type(state).__name__}")
         named = dict(self.named_parameters())
+        named.update(self.named_buffers())
         missing = [name for name in named if name not in state]
         unexpected = [name for name in state if name not in named]
         if missing or unexpected:

@@ -139,6 +139,8 @@ def neuron_graph(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], l
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
+    if model.norms:
+        raise ValueError("neuron_graph draws MLPs without batch normalisation; this one has it")
     targets: list[Any] = [int(t) for t in y] if loss == "cross_entropy" else list(y)
     with no_grad(), evaluating(model):
         point_losses = [LOSSES[loss]([model(x)], [t]).data for x, t in zip(X, targets)]

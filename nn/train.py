@@ -209,8 +209,12 @@ def train(
             `nn.replay.Recorder` does.
 
     The model is put in training mode (`Module.train`) and left in it;
-    the validation loss is measured in evaluation mode (no dropout). Call
-    ``model.eval()`` before using the trained model.
+    the validation loss is measured in evaluation mode (no dropout, running
+    statistics for batch normalisation). Call ``model.eval()`` before using
+    the trained model. A model with batch normalisation (`MLP.norms`) is run
+    on each batch at once, by `MLP.forward_batch`, and needs batches of at
+    least 2 examples; early stopping keeps its running statistics with the
+    parameters.
 
     Raises:
         TrainingDivergedError: the loss became infinite or nan, grew past
@@ -252,6 +256,7 @@ def train(
     optimizer = optimizer or SGD(model.parameters(), lr=linear_decay(1.0, 0.1, steps))
     loss_fn = LOSSES[loss]
     parameters = model.parameters()
+    buffers = [b for _, b in model.named_buffers()] if isinstance(model, Module) else []
     threshold = _threshold(loss, y)
     history = History()
     if isinstance(model, Module):
@@ -262,7 +267,10 @@ def train(
     try:
         for step in range(steps):
             indices = next(feed)
-            outputs = [model(X[i]) for i in indices]
+            if isinstance(model, MLP) and model.norms:  # batch normalisation sees the whole batch at once
+                outputs = model.forward_batch([X[i] for i in indices])
+            else:
+                outputs = [model(X[i]) for i in indices]
             targets = [y[i] for i in indices]
             if loss == "cross_entropy":
                 targets = [int(t) for t in targets]
@@ -301,7 +309,7 @@ def train(
                 report(record)
             if patience is not None and measured is not None:
                 if measured < best:  # a nan is never an improvement
-                    best, best_step, kept = measured, step, [p.data for p in parameters]
+                    best, best_step, kept = measured, step, [p.data for p in parameters + buffers]
                 elif step - best_step >= patience:
                     history.stopped_early = step + 1 < steps
                     break
@@ -310,7 +318,7 @@ def train(
             report(None)
     if kept:  # the best parameters, when the validation loss was ever finite
         history.best_step = best_step
-        for p, data in zip(parameters, kept):
+        for p, data in zip(parameters + buffers, kept):
             p.data = data
     return history
 
