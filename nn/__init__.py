@@ -48,9 +48,10 @@ _require_chainrule_autograd()
 
 from nn import datasets, losses, optim  # noqa: E402 (after the check, which explains a clash)
 from nn.clip import clip_grad_norm, clip_grad_value  # noqa: E402
-from nn.layers import MLP, Layer, Neuron  # noqa: E402
+from nn.layers import MLP, Dropout, Layer, Neuron  # noqa: E402
 from nn.losses import l1_penalty  # noqa: E402
 from nn.module import ModelFileError, Module  # noqa: E402
+from nn.norm import BatchNorm  # noqa: E402
 from nn.onnx_export import to_onnx  # noqa: E402 (onnx is imported only when it is called)
 from nn.optim import SGD, Adagrad, Adam, RMSprop, linear_decay  # noqa: E402
 from nn.torch_bridge import from_torch, save_torch, to_torch  # noqa: E402 (torch is imported only when they are called)
@@ -62,6 +63,8 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AutogradClashError",
+    "BatchNorm",
+    "Dropout",
     "Evaluation",
     "History",
     "Layer",

@@ -71,7 +71,9 @@ def dense_layers(model: MLP) -> list[Dense]:
     Raises:
         TypeError: `model` is not an MLP of Layers of Neurons.
         ValueError: the neurons of one layer have different activations (one
-            activation module per layer cannot compute that).
+            activation module per layer cannot compute that), or the MLP has
+            batch normalisation. (Dropout is left out: it is the identity
+            when a trained model predicts.)
 
     Example:
         >>> model = MLP(2, [3, 1], activation="tanh", seed=0)
@@ -80,6 +82,8 @@ def dense_layers(model: MLP) -> list[Dense]:
     """
     if not isinstance(model, MLP):
         raise TypeError(f"expected a chainrule MLP, not {type(model).__name__}")
+    if model.norms:
+        raise ValueError("an MLP with batch normalisation cannot be exported yet: dense layers alone would drop it")
     layers = []
     for i, layer in enumerate(model.layers):
         if type(layer) is not Layer or not all(type(n) is Neuron for n in layer.neurons):

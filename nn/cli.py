@@ -230,6 +230,13 @@ def _positive(text: str) -> float:
     return value
 
 
+def _probability(text: str) -> float:
+    value = _number(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), not {text!r}")
+    return value
+
+
 def _rate(text: str) -> float:
     value = _number(text)
     if not 0 < value < 1e6:
@@ -292,6 +299,12 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "help": "activation of the hidden layers (the output layer is linear)",
     },
     "init": {"choices": INITS, "default": "uniform", "help": "weight initialisation"},
+    "dropout": {
+        "type": _probability,
+        "default": 0.0,
+        "help": "probability of dropping each hidden unit in training steps (inverted dropout; default: 0, "
+        "none); every measurement, plot and page uses the model in evaluation mode, without dropout",
+    },
     "loss": {"choices": sorted(LOSSES), "help": "loss (default: hinge, or cross_entropy for 3 or more classes)"},
     "optimizer": {
         "choices": ["sgd", "momentum", "adagrad", "rmsprop", "adam"],
@@ -484,9 +497,12 @@ def _train_into(args: argparse.Namespace, staging: Path) -> int:
         args.dataset, args.heldout_samples, seed=args.heldout_seed, training_seed=args.seed, **data
     )
     outputs = args.classes if args.loss == "cross_entropy" else 1
-    model = MLP(2, [*args.hidden, outputs], activation=args.activation, init=args.init, seed=args.seed)
+    model = MLP(
+        2, [*args.hidden, outputs], activation=args.activation, init=args.init, dropout=args.dropout, seed=args.seed
+    )
     optimizer = _optimizer(args, model)
-    print(f"model: MLP {'-'.join(map(str, [2, *args.hidden, outputs]))}, {args.activation}, ", end="")
+    dropout = f"dropout {args.dropout:g}, " if args.dropout else ""
+    print(f"model: MLP {'-'.join(map(str, [2, *args.hidden, outputs]))}, {args.activation}, {dropout}", end="")
     print(f"{len(model.parameters())} parameters; {args.loss} loss; {args.optimizer}, lr {_rate_text(args)}")
     recorder = Recorder(model, X, steps=args.steps)
     started = time.perf_counter()
@@ -505,6 +521,7 @@ def _train_into(args: argparse.Namespace, staging: Path) -> int:
             validation=heldout_set if args.patience else None, patience=args.patience,
         )  # fmt: skip
     seconds = time.perf_counter() - started
+    model.eval()  # from here on the trained model is measured and drawn as it predicts: no dropout
     whole = evaluate(model, X, y, loss=args.loss)
     heldout = evaluate(model, *heldout_set, loss=args.loss)
     final = history.final
@@ -615,13 +632,14 @@ def _resolve(args: argparse.Namespace) -> None:
     if args.out is None:
         args.out = Path("runs") / args.dataset
     if args.backend == "torch":
-        given = [f"--{n}" for n in ("l1", "clip", "clip_value", "patience") if getattr(args, n)]
+        given = [f"--{n}" for n in ("l1", "clip", "clip_value", "patience", "dropout") if getattr(args, n)]
         if args.optimizer in ("adagrad", "rmsprop"):
             given.append(f"--optimizer {args.optimizer}")
         if given:
             raise _ArgumentError(
                 f"--backend torch does not take {', '.join(o.replace('_', '-') for o in given)} yet: "
-                "it runs plain or momentum SGD and Adam with the L2 penalty; use --backend scalar for these"
+                "it runs plain or momentum SGD and Adam with the L2 penalty, without dropout; "
+                "use --backend scalar for these"
             )
 
 

@@ -22,8 +22,9 @@ from typing import Any
 import autograd
 from autograd import Value
 from nn.module import MAX_LAYER_WIDTH, MAX_LAYERS, MAX_PARAMETERS, ModelFileError, Module, excerpt, read_model_file
+from nn.norm import BatchNorm
 
-__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Neuron"]
+__all__ = ["ACTIVATIONS", "INITS", "MLP", "Dropout", "Layer", "Neuron"]
 
 ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "relu": Value.relu,
@@ -69,6 +70,13 @@ def _limit(init: str, nin: int, nout: int) -> float:
     if init == "he":
         return math.sqrt(6.0 / nin)
     raise ValueError(f"unknown init {init!r}; choose from {', '.join(INITS)}")
+
+
+def _check_probability(name: str, p: Any) -> float:
+    """`p` as a float in [0, 1): a dropout probability (1 would drop every unit and scale by infinity)."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+        raise ValueError(f"{name} must be a number in [0, 1), the probability of dropping a unit, not {p!r}")
+    return float(p)
 
 
 def _check_size(name: str, n: int) -> None:
@@ -136,6 +144,17 @@ class Neuron(Module):
         self._check_inputs(x)
         return self._act(sum((wi * xi for wi, xi in zip(self.w, x)), self.b))
 
+    def weighted_sum(self, x: Input) -> Value:
+        """``w . x + b``, before the activation: where a normalisation such as `nn.BatchNorm` goes."""
+        if self.fused:
+            try:
+                return autograd.dot(self.w, x, self.b)
+            except ValueError:
+                self._check_inputs(x)
+                raise
+        self._check_inputs(x)
+        return sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+
     def _check_inputs(self, x: Input) -> None:
         if len(x) != len(self.w):
             raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
@@ -191,6 +210,10 @@ class Layer(Module):
                 return [n._act(z) for n, z in zip(neurons, sums)]
         return [n(x) for n in neurons]
 
+    def weighted_sums(self, x: Input) -> list[Value]:
+        """Each neuron's ``w . x + b``, before its activation (see `Neuron.weighted_sum`)."""
+        return [n.weighted_sum(x) for n in self.neurons]
+
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         for i, neuron in enumerate(self.neurons):
             for name, p in neuron.named_parameters():
@@ -198,6 +221,58 @@ class Layer(Module):
 
     def __repr__(self) -> str:
         return f"Layer of [{', '.join(map(repr, self.neurons))}]"
+
+
+class Dropout(Module):
+    """Inverted dropout: in training mode, each unit is dropped (set to 0) with probability `p`.
+
+    The units kept are multiplied by ``1 / (1 - p)``, so that a unit's
+    expected output is the same in both modes; in evaluation mode (`eval`)
+    the layer is the identity and returns its input list itself. Each call in
+    training mode draws a fresh mask from the layer's own generator, so a
+    seed repeats the masks exactly. In a drawing, a dropped unit is the
+    input times a 0 constant, labelled "dropped"; a kept one is the input
+    times the scale, labelled "kept".
+
+    Args:
+        p: the probability of dropping each unit, in [0, 1).
+        seed: an int or a `random.Random` for the masks; None uses the `random` module.
+
+    Raises:
+        ValueError: `p` is outside [0, 1).
+
+    Example:
+        >>> drop = Dropout(0.5, seed=0)
+        >>> [h.data for h in drop([Value(1.0), Value(2.0), Value(3.0)])]
+        [2.0, 4.0, 0.0]
+        >>> [h.data for h in drop.eval()([Value(1.0), Value(2.0)])]
+        [1.0, 2.0]
+    """
+
+    def __init__(self, p: float = 0.5, *, seed: int | random.Random | None = None) -> None:
+        self.p = _check_probability("dropout p", p)
+        self.scale = 1.0 / (1.0 - self.p)
+        self.rng = _random(seed)
+
+    def __call__(self, x: Sequence[Value]) -> list[Value]:
+        if not self.training or self.p == 0.0:
+            return x if isinstance(x, list) else list(x)
+        out = []
+        for h in x:
+            if self.rng.random() < self.p:
+                unit = h * 0.0  # a product, not a fresh Value(0): the drawing shows which unit was dropped
+                unit.label = "dropped"
+            else:
+                unit = h * self.scale
+                unit.label = "kept"
+            out.append(unit)
+        return out
+
+    def config(self) -> dict[str, Any]:
+        return {"p": self.p}
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"
 
 
 class MLP(Module):
@@ -214,6 +289,14 @@ class MLP(Module):
         output_activation: for the last layer.
         fused: fused weighted sums (fast) or elementwise graphs (to draw).
         init: "uniform" (micrograd), "xavier" or "he".
+        dropout: the probability of dropping each hidden unit after its
+            activation, in training mode (`nn.Dropout`); 0, the default, adds
+            no dropout at all. The masks come from a generator the model owns,
+            seeded from `seed` after the weights are drawn.
+        batchnorm: put an `nn.BatchNorm` between each hidden layer's weighted
+            sums and its activation, as Ioffe and Szegedy do. Such a model
+            trains on whole batches (`forward_batch`, which `nn.train` calls);
+            calling it on one example works in evaluation mode only.
         seed: an int or a `random.Random`; None uses the `random` module, so
             `random.seed(1337)` followed by `MLP(2, [16, 16, 1])` gives
             micrograd's weights for the same seed.
@@ -235,9 +318,14 @@ class MLP(Module):
         *,
         fused: bool = True,
         init: str = "uniform",
+        dropout: float = 0.0,
+        batchnorm: bool = False,
         seed: int | random.Random | None = None,
     ) -> None:
         _check_size("nin", nin)
+        dropout = _check_probability("dropout", dropout)
+        if not isinstance(batchnorm, bool):
+            raise TypeError(f"batchnorm must be True or False, not {batchnorm!r}")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, not {nouts!r}")
         rng = _random(seed)
@@ -256,17 +344,68 @@ class MLP(Module):
             "output_activation": _activation(output_activation, None, "linear"),
             "fused": fused,
         }
+        self.dropouts: list[Dropout] = []
+        """One `Dropout` after each hidden layer, or none when `dropout` is 0."""
+        if dropout:
+            masks = random.Random(rng.getrandbits(64))  # one generator, after the weights: they do not change
+            self.dropouts = [Dropout(dropout, seed=masks) for _ in range(last)]
+            self._config["dropout"] = dropout  # only when set: a model without it saves as before
+        self.norms: list[BatchNorm] = []
+        """One `BatchNorm` for each hidden layer, or none."""
+        if batchnorm:
+            self.norms = [BatchNorm(width) for width in nouts[:-1]]
+            self._config["batchnorm"] = True  # only when set, as dropout
 
     def __call__(self, x: Input) -> Any:
         """The output Value (one output) or list of Values."""
+        if self.norms:
+            return self.forward_batch([x])[0]  # one example: only in evaluation mode
+        if self.dropouts:
+            return self._with_dropout(x)
         for layer in self.layers:
             x = layer(x)
         return x[0] if len(x) == 1 else x
+
+    def _with_dropout(self, x: Input) -> Any:
+        """The forward pass with each hidden layer's activations passed through its `Dropout`."""
+        for layer, dropout in zip(self.layers, self.dropouts):
+            x = dropout(layer(x))
+        x = self.layers[-1](x)
+        return x[0] if len(x) == 1 else x
+
+    def forward_batch(self, X: Sequence[Input]) -> list[Any]:
+        """The outputs for a batch of examples, every layer taking the whole batch before the next one.
+
+        This is how a batch reaches `BatchNorm`: each hidden layer computes
+        the weighted sums of every example, its `BatchNorm` normalises them
+        over the batch, and then come the activations (and dropout, if any).
+        A model without batch normalisation gives ``[model(x) for x in X]``.
+        """
+        if not self.norms:
+            return [self(x) for x in X]
+        batch: Sequence[Input] = X
+        for i, layer in enumerate(self.layers[:-1]):
+            activations = [n._act for n in layer.neurons]
+            normalised = self.norms[i]([layer.weighted_sums(x) for x in batch])
+            hidden = [[act(z) for act, z in zip(activations, row)] for row in normalised]
+            if self.dropouts:
+                hidden = [self.dropouts[i](h) for h in hidden]
+            batch = hidden
+        outputs = [self.layers[-1](x) for x in batch]
+        return [out[0] if len(out) == 1 else out for out in outputs]
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         for i, layer in enumerate(self.layers):
             for name, p in layer.named_parameters():
                 yield f"layers.{i}.{name}", p
+        for i, norm in enumerate(self.norms):
+            for name, p in norm.named_parameters():
+                yield f"norms.{i}.{name}", p
+
+    def named_buffers(self) -> Iterator[tuple[str, Value]]:
+        for i, norm in enumerate(self.norms):
+            for name, b in norm.named_buffers():
+                yield f"norms.{i}.{name}", b
 
     def config(self) -> dict[str, Any]:
         return dict(self._config)
@@ -296,18 +435,32 @@ class MLP(Module):
             )
         model = cls(**config, seed=0)
         model.load_state_dict(document["parameters"])
+        for name, variance in model.named_buffers():
+            if name.split(".")[2] == "running_var" and variance.data < 0:
+                raise ModelFileError(f"{path}: {name} must be >= 0, not {variance.data!r}")
         return model
 
     def __repr__(self) -> str:
-        return f"MLP of [{', '.join(map(repr, self.layers))}]"
+        parts = []
+        for i, layer in enumerate(self.layers):
+            parts.append(repr(layer))
+            parts.extend(repr(extra[i]) for extra in (self.norms, self.dropouts) if i < len(extra))
+        return f"MLP of [{', '.join(parts)}]"
 
 
 def _declared_parameters(config: dict[str, Any]) -> int:
     """How many parameters the MLP that `config` (from a model file) declares; ValueError naming what is wrong."""
     expected = {"nin", "nouts", "activation", "output_activation", "fused"}
-    if set(config) != expected:
-        wrong = sorted(set(config) - expected) or sorted(expected - set(config))
-        raise ValueError(f"{'unknown' if set(config) - expected else 'missing'} key {excerpt(wrong[0])}")
+    given = set(config) - {"dropout", "batchnorm"}  # optional: files written before them, or without them
+    if given != expected:
+        wrong = sorted(given - expected) or sorted(expected - given)
+        raise ValueError(f"{'unknown' if given - expected else 'missing'} key {excerpt(wrong[0])}")
+    if "dropout" in config:
+        p = config["dropout"]
+        if type(p) not in (int, float) or not 0 <= p < 1:
+            raise ValueError(f"'dropout' must be a number in [0, 1), not {excerpt(p)}")
+    if "batchnorm" in config and type(config["batchnorm"]) is not bool:
+        raise ValueError(f"'batchnorm' must be true or false, not {excerpt(config['batchnorm'])}")
     nin, nouts = config["nin"], config["nouts"]
     if type(nouts) is not list or not 1 <= len(nouts) <= MAX_LAYERS:
         raise ValueError(f"'nouts' must be a list of 1 to {MAX_LAYERS} layer widths, not {excerpt(nouts)}")
@@ -321,6 +474,8 @@ def _declared_parameters(config: dict[str, Any]) -> int:
         raise ValueError(f"'fused' must be true or false, not {excerpt(config['fused'])}")
     sizes = [nin, *nouts]
     count: int = sum((a + 1) * b for a, b in pairwise(sizes))  # each neuron: a weight per input, and a bias
+    if config.get("batchnorm"):
+        count += 4 * sum(nouts[:-1])  # each hidden unit: gamma, beta, running mean and running variance
     if count > MAX_PARAMETERS:
         raise ValueError(f"it declares {count} parameters; a model file may hold at most {MAX_PARAMETERS}")
     return count

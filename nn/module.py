@@ -25,6 +25,7 @@ import math
 import os
 import stat
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = [
     "MAX_PARAMETERS",
     "ModelFileError",
     "Module",
+    "evaluating",
     "excerpt",
     "read_model_file",
     "write_json_atomically",
@@ -75,7 +77,41 @@ class Module:
 
     Subclasses implement `named_parameters` (and `config`, for saving the
     architecture). Everything else is built on them.
+
+    A module is in training mode (``training`` is True) until `eval` is
+    called, as in PyTorch; only layers such as `nn.Dropout` behave differently
+    in the two modes.
     """
+
+    training: bool = True
+    """Training mode (the default) or evaluation mode: set by `train` and `eval`, for this module and its children."""
+
+    def children(self) -> Iterator[Module]:
+        """The modules this one holds directly: in its attributes, or in lists of them."""
+        for value in vars(self).values():
+            if isinstance(value, Module):
+                yield value
+            elif isinstance(value, (list, tuple)):
+                yield from (item for item in value if isinstance(item, Module))
+
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and all it holds in training mode (or evaluation mode, for False); returns it.
+
+        Raises:
+            TypeError: `mode` is not a bool.
+        """
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(mode) takes True or False, not {mode!r}")
+        stack: list[Module] = [self]
+        while stack:  # a loop, not recursion: any depth of nesting
+            module = stack.pop()
+            module.training = mode
+            stack.extend(module.children())
+        return self
+
+    def eval(self) -> Module:
+        """Put this module and all it holds in evaluation mode (dropout off); returns it. Same as ``train(False)``."""
+        return self.train(False)
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         """Each parameter with a dotted name such as ``layers.0.neurons.3.w.1``."""
@@ -94,12 +130,18 @@ class Module:
         """The arguments that rebuild this module's architecture (for `save`)."""
         return {}
 
+    def named_buffers(self) -> Iterator[tuple[str, Value]]:
+        """State that is saved but not trained, such as `nn.BatchNorm`'s running statistics (none by default)."""
+        return iter(())
+
     def state_dict(self) -> dict[str, float]:
-        """Each parameter's value by name."""
-        return {name: p.data for name, p in self.named_parameters()}
+        """Each parameter's value by name, then each buffer's (as PyTorch's state dicts hold both)."""
+        state = {name: p.data for name, p in self.named_parameters()}
+        state.update((name, b.data) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: Mapping[str, float]) -> None:
-        """Set every parameter from `state`; the names must match exactly.
+        """Set every parameter (and buffer) from `state`; the names must match exactly.
 
         Raises:
             ModelFileError: missing, unexpected or non-numeric entries.
@@ -107,6 +149,7 @@ class Module:
         if not isinstance(state, Mapping):
             raise ModelFileError(f"a state dict must be a mapping of names to numbers, not {type(state).__name__}")
         named = dict(self.named_parameters())
+        named.update(self.named_buffers())
         missing = [name for name in named if name not in state]
         unexpected = [name for name in state if name not in named]
         if missing or unexpected:
@@ -172,6 +215,39 @@ class Module:
             )
         self.load_state_dict(document["parameters"])
         return self
+
+
+@contextmanager
+def evaluating(model: Any) -> Iterator[None]:
+    """Run a block with `model` in evaluation mode, then put back each module's mode as it was.
+
+    Measuring a model (accuracy, held-out loss, plots) uses evaluation mode,
+    also in the middle of training. Anything that is not a `Module` is left alone.
+
+    Example:
+        >>> from nn import MLP
+        >>> model = MLP(2, [3, 1], dropout=0.5, seed=0)
+        >>> with evaluating(model):
+        ...     model.training
+        False
+        >>> model.training
+        True
+    """
+    if not isinstance(model, Module):
+        yield
+        return
+    stack: list[Module] = [model]
+    modes: list[tuple[Module, bool]] = []
+    while stack:
+        module = stack.pop()
+        modes.append((module, module.training))
+        stack.extend(module.children())
+    model.eval()
+    try:
+        yield
+    finally:
+        for module, mode in modes:
+            module.training = mode
 
 
 def read_model_file(path: str | Path) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from autograd import Value, no_grad
 from nn.layers import MLP
+from nn.module import evaluating
 from nn.train import LOSSES, History, predict
 
 if TYPE_CHECKING:
@@ -138,8 +139,10 @@ def neuron_graph(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], l
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
+    if model.norms:
+        raise ValueError("neuron_graph draws MLPs without batch normalisation; this one has it")
     targets: list[Any] = [int(t) for t in y] if loss == "cross_entropy" else list(y)
-    with no_grad():
+    with no_grad(), evaluating(model):
         point_losses = [LOSSES[loss]([model(x)], [t]).data for x, t in zip(X, targets)]
     by_loss = sorted(range(len(X)), key=lambda i: -point_losses[i])
     copy = _copy(model)
@@ -157,6 +160,7 @@ def neuron_graph(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], l
 def _copy(model: MLP) -> MLP:
     copy = MLP(**model.config(), seed=0)
     copy.load_state_dict(model.state_dict())
+    copy.eval()  # as the model predicts: no dropout
     return copy
 
 

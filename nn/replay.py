@@ -142,6 +142,7 @@ def network_page(model: MLP, x: Sequence[float], target: Any, *, loss: str, titl
 
     copy = MLP(**model.config(), seed=0)
     copy.load_state_dict(model.state_dict())
+    copy.eval()  # the trained network as it predicts: no dropout
     for name, parameter in copy.named_parameters():
         parameter.label = _short_name(name)
     inputs = [Value(v, label=f"x{k + 1}") for k, v in enumerate(x)]

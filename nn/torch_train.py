@@ -79,6 +79,8 @@ def train_torch(
     optimizer = optimizer or SGD(model.parameters(), lr=linear_decay(1.0, 0.1, steps))
     if not isinstance(optimizer, (SGD, Adam)):
         raise TypeError(f"training on PyTorch takes nn.SGD or nn.Adam, not {type(optimizer).__name__}")
+    if model.dropouts:
+        raise ValueError("training on PyTorch does not apply dropout yet: train this model with nn.train")
     net = to_torch(model).to(device)
     tensors = list(net.parameters())
     inputs = torch.tensor(X, dtype=torch.float64, device=device)

@@ -22,6 +22,7 @@ from autograd import Value, no_grad
 from nn import losses
 from nn.clip import clip_grad_norm, clip_grad_value
 from nn.layers import MLP
+from nn.module import Module, evaluating
 from nn.optim import SGD, Optimizer
 
 __all__ = [
@@ -207,6 +208,14 @@ def train(
             ``.data`` and ``.grad`` are that step's): to record a run, as
             `nn.replay.Recorder` does.
 
+    The model is put in training mode (`Module.train`) and left in it;
+    the validation loss is measured in evaluation mode (no dropout, running
+    statistics for batch normalisation). Call ``model.eval()`` before using
+    the trained model. A model with batch normalisation (`MLP.norms`) is run
+    on each batch at once, by `MLP.forward_batch`, and needs batches of at
+    least 2 examples; early stopping keeps its running statistics with the
+    parameters.
+
     Raises:
         TrainingDivergedError: the loss became infinite or nan, grew past
             `DIVERGENCE_FACTOR` times the first step's loss (or times 1, if
@@ -247,15 +256,21 @@ def train(
     optimizer = optimizer or SGD(model.parameters(), lr=linear_decay(1.0, 0.1, steps))
     loss_fn = LOSSES[loss]
     parameters = model.parameters()
+    buffers = [b for _, b in model.named_buffers()] if isinstance(model, Module) else []
     threshold = _threshold(loss, y)
     history = History()
+    if isinstance(model, Module):
+        model.train()  # dropout on; measuring the held-out loss switches it off for a moment
     feed = batches(len(X), batch_size, random.Random(seed))
     report = _progress(steps) if progress else None
     best, best_step, kept = math.inf, -1, []  # early stopping: the lowest validation loss, its step and parameters
     try:
         for step in range(steps):
             indices = next(feed)
-            outputs = [model(X[i]) for i in indices]
+            if isinstance(model, MLP) and model.norms:  # batch normalisation sees the whole batch at once
+                outputs = model.forward_batch([X[i] for i in indices])
+            else:
+                outputs = [model(X[i]) for i in indices]
             targets = [y[i] for i in indices]
             if loss == "cross_entropy":
                 targets = [int(t) for t in targets]
@@ -294,7 +309,7 @@ def train(
                 report(record)
             if patience is not None and measured is not None:
                 if measured < best:  # a nan is never an improvement
-                    best, best_step, kept = measured, step, [p.data for p in parameters]
+                    best, best_step, kept = measured, step, [p.data for p in parameters + buffers]
                 elif step - best_step >= patience:
                     history.stopped_early = step + 1 < steps
                     break
@@ -303,15 +318,15 @@ def train(
             report(None)
     if kept:  # the best parameters, when the validation loss was ever finite
         history.best_step = best_step
-        for p, data in zip(parameters, kept):
+        for p, data in zip(parameters + buffers, kept):
             p.data = data
     return history
 
 
 def _mean_loss(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], loss: str) -> float:
-    """The loss function's mean over a whole set (no penalty), recording no graph."""
+    """The loss function's mean over a whole set (no penalty), in evaluation mode, recording no graph."""
     targets: list[Any] = [int(t) for t in y] if loss == "cross_entropy" else list(y)
-    with no_grad():
+    with no_grad(), evaluating(model):
         return LOSSES[loss]([model(x) for x in X], targets).data
 
 
@@ -346,14 +361,14 @@ def _progress(steps: int) -> Callable[[Record | None], None]:
 
 
 def predict(model: MLP, X: Sequence[Sequence[float]]) -> list[Any]:
-    """The model's outputs as floats (lists of floats for several outputs), recording no graph."""
-    with no_grad():
+    """The model's outputs as floats (lists of floats for several outputs), in evaluation mode, recording no graph."""
+    with no_grad(), evaluating(model):
         outputs = [model(x) for x in X]
     return [[o.data for o in out] if isinstance(out, list) else out.data for out in outputs]
 
 
 def evaluate(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], loss: str = "hinge") -> Evaluation:
-    """The accuracy and the mean `loss` of `model` on the whole set `(X, y)`, recording no graph.
+    """The accuracy and the mean `loss` of `model` on the whole set `(X, y)`, in evaluation mode, recording no graph.
 
     The loss is the loss function's alone, without the penalties training
     adds, so that it compares across sets and runs.
@@ -366,7 +381,7 @@ def evaluate(model: MLP, X: Sequence[Sequence[float]], y: Sequence[float], loss:
     """
     _check_data(X, y, loss)
     targets: list[Any] = [int(t) for t in y] if loss == "cross_entropy" else list(y)
-    with no_grad():
+    with no_grad(), evaluating(model):
         outputs = [model(x) for x in X]
         mean = LOSSES[loss](outputs, targets).data
     threshold = _threshold(loss, y)
