@@ -14,7 +14,8 @@ values are unchanged but no gradient flows back past that point.
 
 PyTorch's ``torch.nn.RNN`` has two bias vectors, ``bias_ih_l0`` and
 ``bias_hh_l0``; it adds both at every step, so only their sum matters, and
-that sum is our b.
+that sum is our b. `nn.rnn_to_torch` copies W to ``weight_ih_l0``, U to
+``weight_hh_l0``, b to ``bias_ih_l0`` and sets ``bias_hh_l0`` to 0.
 """
 
 from __future__ import annotations
