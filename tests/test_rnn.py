@@ -6,6 +6,7 @@ import json
 import math
 import random
 import re
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ def sequence(steps: int, nin: int = 2, seed: int = 1) -> list[list[float]]:
     return [[rng.uniform(-1, 1) for _ in range(nin)] for _ in range(steps)]
 
 
-def by_hand(rnn: RNN, xs: list[list[float]], cuts: set[int] = frozenset()) -> list[list[Value]]:  # type: ignore[assignment]
+def by_hand(rnn: RNN, xs: list[list[float]], cuts: Collection[int] = ()) -> list[list[Value]]:
     """h_t = tanh(b + W x_t + U h_{t-1}) with operators, the state detached before each step in `cuts`."""
     h: list[Value] = []
     states = []
