@@ -54,11 +54,13 @@ from nn.module import ModelFileError, Module  # noqa: E402
 from nn.norm import BatchNorm  # noqa: E402
 from nn.onnx_export import to_onnx  # noqa: E402 (onnx is imported only when it is called)
 from nn.optim import SGD, Adagrad, Adam, RMSprop, linear_decay  # noqa: E402
-from nn.torch_bridge import from_torch, save_torch, to_torch  # noqa: E402 (torch is imported only when they are called)
+from nn.rnn import RNN  # noqa: E402
+from nn.torch_bridge import from_torch, rnn_to_torch, save_torch, to_torch  # noqa: E402 (torch is imported only when they are called)
 from nn.train import Evaluation, History, TrainingDivergedError, accuracy, evaluate, predict, train  # noqa: E402
 
 __all__ = [
     "MLP",
+    "RNN",
     "SGD",
     "Adagrad",
     "Adam",
@@ -84,6 +86,7 @@ __all__ = [
     "losses",
     "optim",
     "predict",
+    "rnn_to_torch",
     "save_torch",
     "to_onnx",
     "to_torch",

@@ -1,4 +1,4 @@
-"""Toy datasets in pure Python: moons, circles, xor, spirals and blobs.
+"""Toy datasets in pure Python: moons, circles, xor, spirals and blobs; and `echo`, a sequence task.
 
 Each generator returns ``(X, y)``: a list of points (lists of floats) and a
 list of labels. Two-class sets label the classes -1 and +1 (for the hinge
@@ -10,6 +10,9 @@ coordinate.
 `make` builds any of them by name with the labels a loss needs, and
 `heldout` draws fresh points from the same generator with another seed: the
 points a trained model never saw, to measure how well it generalises.
+
+`echo` is for recurrent models (`nn.RNN`): sequences of numbers, and the same
+sequences delayed, which a model can only reproduce by remembering.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ __all__ = [
     "TWO_CLASS",
     "blobs",
     "circles",
+    "echo",
     "heldout",
     "make",
     "moons",
@@ -33,6 +37,7 @@ __all__ = [
 ]
 
 Dataset = tuple[list[list[float]], list[float]]
+SequenceDataset = tuple[list[list[list[float]]], list[list[float]]]
 
 
 def _rng(seed: int | random.Random | None) -> random.Random:
@@ -154,6 +159,37 @@ def blobs(n: int = 100, centers: int = 3, noise: float = 0.3, seed: int | random
         points.append([2 * math.cos(angle) + rng.gauss(0, noise), 2 * math.sin(angle) + rng.gauss(0, noise)])
         targets.append(float(k))
     return _shuffled(points, targets, rng)
+
+
+def echo(n: int = 32, length: int = 6, delay: int = 1, seed: int | random.Random | None = None) -> SequenceDataset:
+    """Delayed echo: `n` sequences of `length` numbers uniform in [-1, 1], each target the input `delay` steps before.
+
+    Returns ``(X, targets)``: ``X[i][t]`` is the input vector at step t of sequence i
+    (one number, as ``[x]``, the shape `nn.RNN` reads), and ``targets[i][t]`` is
+    ``X[i][t - delay][0]``, or 0.0 for the first `delay` steps, before the echo
+    arrives. To produce it, a model must carry each input for `delay` steps in
+    its hidden state: the simplest test of memory, and of gradients flowing
+    back through time (with ``truncate`` at most `delay`, no gradient links an
+    output to the input it echoes).
+
+    Example:
+        >>> X, targets = echo(2, length=4, delay=1, seed=0)
+        >>> targets[0][1:] == [x for [x] in X[0][:-1]], targets[0][0]
+        (True, 0.0)
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an int >= 1, not {n!r}")
+    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+        raise ValueError(f"length must be an int >= 1, not {length!r}")
+    if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay < length:
+        raise ValueError(f"delay must be an int from 0 to length - 1 ({length - 1}), not {delay!r}")
+    rng = _rng(seed)
+    X, targets = [], []
+    for _ in range(n):
+        xs = [rng.uniform(-1.0, 1.0) for _ in range(length)]
+        X.append([[x] for x in xs])
+        targets.append([xs[t - delay] if t >= delay else 0.0 for t in range(length)])
+    return X, targets
 
 
 DATASETS: dict[str, Callable[..., Dataset]] = {

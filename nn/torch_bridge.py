@@ -5,6 +5,7 @@ row one neuron's weights, the bias their biases), each followed by its
 activation module (``ReLU``, ``Tanh`` or ``Sigmoid``; nothing for a linear
 layer). It computes what the MLP computes; `from_torch` reads such a
 Sequential back, to the last bit, and refuses one that an MLP cannot compute.
+`rnn_to_torch` gives the ``torch.nn.RNN`` that computes what an `nn.RNN` computes.
 `save_torch` writes the Sequential's state dict and its architecture with
 ``torch.save``; rebuild it with torch alone::
 
@@ -29,8 +30,9 @@ from typing import Any
 from autograd.files import write_atomically
 from nn.bridge import FOREIGN_ACTIVATIONS, Dense, dense_layers, require
 from nn.layers import MLP
+from nn.rnn import RNN
 
-__all__ = ["TORCH_FORMAT", "from_torch", "save_torch", "to_torch"]
+__all__ = ["TORCH_FORMAT", "from_torch", "rnn_to_torch", "save_torch", "to_torch"]
 
 TORCH_FORMAT = "chainrule.torch"
 """The ``format`` entry of a file written by `save_torch` (its ``version`` is 1)."""
@@ -182,3 +184,37 @@ def save_torch(model: MLP, path: str | Path) -> Path:
     path = Path(path)
     write_atomically(path, buffer.getvalue())
     return path
+
+
+def rnn_to_torch(rnn: RNN, *, batch_first: bool = False) -> Any:
+    """`rnn` as a float64 ``torch.nn.RNN`` (one layer) that computes the same hidden states.
+
+    W goes to ``weight_ih_l0``, U to ``weight_hh_l0`` and b to ``bias_ih_l0``;
+    ``bias_hh_l0`` is 0. torch adds both biases at every step, so any pair with
+    the sum b computes the same thing. The parameters are copied, not shared.
+
+    On a sequence ``xs`` (a list of input vectors), the rows of
+    ``rnn_to_torch(rnn)(torch.tensor(xs, dtype=torch.float64))[0]`` are the
+    hidden states ``rnn(xs)``, to rounding (tests/test_torch_rnn.py: 1e-12).
+
+    Raises:
+        MissingExtraError: torch is not installed.
+        TypeError: `rnn` is not an `nn.RNN`.
+        ValueError: an activation other than tanh or relu (the two ``torch.nn.RNN`` has).
+    """
+    torch = require("torch", "torch", "nn.rnn_to_torch")
+    if not isinstance(rnn, RNN):
+        raise TypeError(f"expected a chainrule RNN, not {type(rnn).__name__}")
+    if rnn.activation not in ("tanh", "relu"):
+        raise ValueError(f"torch.nn.RNN has the activations tanh and relu, not {rnn.activation!r}")
+    # torch.nn.RNN cannot skip its random initialisation: keep it from moving torch's global generator
+    with torch.random.fork_rng(devices=[]):
+        module = torch.nn.RNN(
+            rnn.nin, rnn.nhidden, nonlinearity=rnn.activation, batch_first=batch_first, dtype=torch.float64
+        )
+    with torch.no_grad():
+        module.weight_ih_l0.copy_(torch.tensor([[w.data for w in row] for row in rnn.W], dtype=torch.float64))
+        module.weight_hh_l0.copy_(torch.tensor([[u.data for u in row] for row in rnn.U], dtype=torch.float64))
+        module.bias_ih_l0.copy_(torch.tensor([b.data for b in rnn.b], dtype=torch.float64))
+        module.bias_hh_l0.zero_()
+    return module
