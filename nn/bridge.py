@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from nn.layers import MLP, Layer, Neuron
 
-__all__ = ["FOREIGN_ACTIVATIONS", "Dense", "MissingExtraError", "dense_layers", "require"]
+__all__ = ["FOREIGN_ACTIVATIONS", "Dense", "MissingExtraError", "Norm", "dense_layers", "require"]
 
 
 class Foreign(NamedTuple):
@@ -37,13 +37,26 @@ FOREIGN_ACTIVATIONS: dict[str, Foreign] = {
 """Each of `nn.layers.ACTIVATIONS` as a ``torch.nn`` module class and an ONNX operator (a test checks all are here)."""
 
 
+class Norm(NamedTuple):
+    """A batch normalisation between a layer's weighted sums and its activation (`nn.BatchNorm`)."""
+
+    gamma: list[float]
+    beta: list[float]
+    running_mean: list[float]
+    running_var: list[float]
+    eps: float
+    momentum: float
+
+
 class Dense(NamedTuple):
-    """One layer as matrices: ``activation(weights @ x + biases)``."""
+    """One layer as matrices: ``dropout(activation(norm(weights @ x + biases)))``."""
 
     weights: list[list[float]]
     """One row per neuron, one column per input (PyTorch's and ONNX's layout)."""
     biases: list[float]
     activation: str
+    norm: Norm | None = None
+    dropout: float = 0.0
 
 
 class MissingExtraError(ImportError):
@@ -65,15 +78,21 @@ def require(name: str, extra: str, needed_by: str) -> ModuleType:
         ) from None
 
 
+def _norm(layer: Any) -> Norm:
+    """An `nn.BatchNorm`'s numbers."""
+    gamma, beta, mean, var = (
+        [v.data for v in values] for values in (layer.gamma, layer.beta, layer.running_mean, layer.running_var)
+    )
+    return Norm(gamma, beta, mean, var, layer.eps, layer.momentum)
+
+
 def dense_layers(model: MLP) -> list[Dense]:
     """The layers of `model` as weight matrices, bias vectors and activations.
 
     Raises:
         TypeError: `model` is not an MLP of Layers of Neurons.
         ValueError: the neurons of one layer have different activations (one
-            activation module per layer cannot compute that), or the MLP has
-            batch normalisation. (Dropout is left out: it is the identity
-            when a trained model predicts.)
+            activation module per layer cannot compute that).
 
     Example:
         >>> model = MLP(2, [3, 1], activation="tanh", seed=0)
@@ -82,8 +101,6 @@ def dense_layers(model: MLP) -> list[Dense]:
     """
     if not isinstance(model, MLP):
         raise TypeError(f"expected a chainrule MLP, not {type(model).__name__}")
-    if model.norms:
-        raise ValueError("an MLP with batch normalisation cannot be exported yet: dense layers alone would drop it")
     layers = []
     for i, layer in enumerate(model.layers):
         if type(layer) is not Layer or not all(type(n) is Neuron for n in layer.neurons):
@@ -94,11 +111,15 @@ def dense_layers(model: MLP) -> list[Dense]:
                 f"layer {i} of the MLP mixes activations {', '.join(activations)}: "
                 "a dense layer has one activation for all its neurons"
             )
+        hidden = i < len(model.layers) - 1
+        norm = model.norms[i] if hidden and model.norms else None
         layers.append(
             Dense(
                 weights=[[w.data for w in n.w] for n in layer.neurons],
                 biases=[n.b.data for n in layer.neurons],
                 activation=activations[0],
+                norm=None if norm is None else _norm(norm),
+                dropout=model.dropouts[i].p if hidden and model.dropouts else 0.0,
             )
         )
     return layers

@@ -137,8 +137,8 @@ Write a trained model for other frameworks; the output's suffix says which:
 
          saved = torch.load("model.pt", weights_only=True)
          model = torch.nn.Sequential(*(
-             torch.nn.Linear(*sizes, dtype=torch.float64) if kind == "Linear" else getattr(torch.nn, kind)()
-             for kind, *sizes in saved["architecture"]))
+             getattr(torch.nn, kind)(*args, **({"dtype": torch.float64} if kind in ("Linear", "BatchNorm1d") else {}))
+             for kind, *args in saved["architecture"]))
          model.load_state_dict(saved["state_dict"])
 
 The output is written whole or not at all. Exit status 2 for bad options (a model file that is not

@@ -4,7 +4,10 @@ The graph takes one input, ``input``, of shape ``[N, nin]`` (N, the number of
 points, is left free) and gives one output, ``output``, of shape ``[N, nout]``.
 Layer ``i`` is ``Gemm(x, weight_i, bias_i, transB=1)``, with its weights stored
 a row per neuron (as PyTorch's ``Linear``), followed by ``Relu``, ``Tanh`` or
-``Sigmoid`` (nothing for a linear layer). Every tensor is DOUBLE, so the
+``Sigmoid`` (nothing for a linear layer). The graph is the model as it
+evaluates: a batch normalisation is a ``BatchNormalization`` with its running
+statistics between a layer's Gemm and its activation, and dropout, the
+identity when evaluating, is left out. Every tensor is DOUBLE, so the
 weights are chainrule's to the last bit. Run it with any ONNX runtime, for
 example onnxruntime's ``InferenceSession(path).run(None, {"input": X})``.
 
@@ -51,9 +54,16 @@ def onnx_model(model: MLP) -> Any:
         ]
         nodes.append(helper.make_node("Gemm", [x, weight, bias], [total], name=f"layers.{i}", transB=1))
         x = total
+        if dense.norm is not None:  # batch normalisation as it evaluates: with its running statistics
+            names = [f"layers.{i}.norm.{name}" for name in ("gamma", "beta", "mean", "var", "out")]
+            for name, values in zip(names, dense.norm[:4]):
+                weights.append(helper.make_tensor(name, double, [nout], values))
+            nodes.append(helper.make_node("BatchNormalization", [x, *names[:4]], [names[4]], name=f"layers.{i}.norm",
+                                          epsilon=dense.norm.eps))  # fmt: skip
+            x = names[4]
         activation = FOREIGN_ACTIVATIONS[dense.activation].onnx
         if activation is not None:
-            nodes.append(helper.make_node(activation, [total], [out], name=f"layers.{i}.{dense.activation}"))
+            nodes.append(helper.make_node(activation, [x], [out], name=f"layers.{i}.{dense.activation}"))
             x = out
     nodes[-1].output[0] = OUTPUT  # the last layer's result is the graph's output
     nin, nout = len(layers[0].weights[0]), len(layers[-1].weights)

@@ -12,8 +12,8 @@ Sequential back, to the last bit, and refuses one that an MLP cannot compute.
     import torch
     saved = torch.load("model.pt", weights_only=True)
     model = torch.nn.Sequential(*(
-        torch.nn.Linear(*sizes, dtype=torch.float64) if kind == "Linear" else getattr(torch.nn, kind)()
-        for kind, *sizes in saved["architecture"]
+        getattr(torch.nn, kind)(*args, **({"dtype": torch.float64} if kind in ("Linear", "BatchNorm1d") else {}))
+        for kind, *args in saved["architecture"]
     ))
     model.load_state_dict(saved["state_dict"])
 
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd.files import write_atomically
-from nn.bridge import FOREIGN_ACTIVATIONS, Dense, dense_layers, require
+from nn.bridge import FOREIGN_ACTIVATIONS, Dense, Norm, dense_layers, require
 from nn.layers import MLP
 from nn.rnn import RNN
 
@@ -59,10 +59,28 @@ def to_torch(model: MLP) -> Any:
             linear.weight.copy_(torch.tensor(dense.weights, dtype=torch.float64))
             linear.bias.copy_(torch.tensor(dense.biases, dtype=torch.float64))
         modules.append(linear)
+        if dense.norm is not None:
+            modules.append(_batch_norm(torch, dense.norm))
         name = FOREIGN_ACTIVATIONS[dense.activation].torch
         if name is not None:
             modules.append(getattr(torch.nn, name)())
-    return torch.nn.Sequential(*modules)
+        if dense.dropout:
+            modules.append(torch.nn.Dropout(dense.dropout))
+    return torch.nn.Sequential(*modules).train(model.training)
+
+
+def _batch_norm(torch: Any, norm: Norm) -> Any:
+    """A float64 ``BatchNorm1d`` holding `norm`'s scale, shift and running statistics."""
+    layer = torch.nn.BatchNorm1d(len(norm.gamma), eps=norm.eps, momentum=norm.momentum, dtype=torch.float64)
+    with torch.no_grad():
+        for tensor, values in (
+            (layer.weight, norm.gamma),
+            (layer.bias, norm.beta),
+            (layer.running_mean, norm.running_mean),
+            (layer.running_var, norm.running_var),
+        ):
+            tensor.copy_(torch.tensor(values, dtype=torch.float64))
+    return layer
 
 
 def from_torch(module: Any, *, convert: bool = False) -> MLP:
@@ -116,11 +134,30 @@ def from_torch(module: Any, *, convert: bool = False) -> MLP:
                     "a chainrule layer has one activation"
                 )
             layers[-1] = layers[-1]._replace(activation=activations[kind.__name__])
+        elif kind is torch.nn.BatchNorm1d:
+            if not layers or layers[-1].activation != "linear" or layers[-1].norm is not None:
+                raise ValueError(f"{where} must come right after a Linear, before its activation")
+            if child.momentum is None:
+                raise ValueError(f"{where} keeps a cumulative average (momentum=None); chainrule's uses a momentum")
+            if not (child.affine and child.track_running_stats) or child.num_features != len(layers[-1].biases):
+                raise ValueError(f"{where} must be affine, track running statistics, and fit the Linear before it")
+            tensors = [child.weight, child.bias, child.running_mean, child.running_var]
+            values = [_floats(torch, t, f"{where}: its statistics", convert) for t in tensors]
+            gamma, beta, mean, var = values
+            norm = Norm(gamma, beta, mean, var, float(child.eps), float(child.momentum or 0.1))
+            layers[-1] = layers[-1]._replace(norm=norm)
+        elif kind is torch.nn.Dropout:
+            if not layers or layers[-1].dropout:
+                raise ValueError(f"{where} must follow a layer (and its activation), once")
+            layers[-1] = layers[-1]._replace(dropout=float(child.p))
         elif kind.__module__ == "torch.nn.modules.activation":
             known = ", ".join(activations)
             raise ValueError(f"{where} is an activation chainrule does not have; it has {known}")
         else:
-            raise TypeError(f"{where} is neither a Linear nor an activation ({', '.join(activations)})")
+            raise TypeError(
+                f"{where} is neither a Linear nor an activation ({', '.join(activations)}), "
+                "nor a BatchNorm1d or Dropout"
+            )
     if not layers:
         raise ValueError("the Sequential has no Linear module: an MLP needs at least one layer")
     hidden = sorted({dense.activation for dense in layers[:-1]})
@@ -129,13 +166,33 @@ def from_torch(module: Any, *, convert: bool = False) -> MLP:
             f"the hidden layers have different activations ({', '.join(hidden)}); "
             "an MLP has one activation for all its hidden layers, and one for its output layer"
         )
+    dropouts = {dense.dropout for dense in layers[:-1]}
+    norms = {dense.norm is not None for dense in layers[:-1]}
+    if len(dropouts) > 1 or len(norms) > 1 or layers[-1].dropout or layers[-1].norm is not None:
+        raise ValueError(
+            "an MLP has the same dropout after every hidden layer and batch normalisation in all or none, "
+            "and neither after its output layer"
+        )
     model = MLP(
         len(layers[0].weights[0]),
         [len(dense.biases) for dense in layers],
         activation=hidden[0] if hidden else "relu",
         output_activation=layers[-1].activation,
+        dropout=dropouts.pop() if dropouts else 0.0,
+        batchnorm=norms.pop() if norms else False,
         seed=0,
     )
+    for norm_layer, dense in zip(model.norms, layers):
+        assert dense.norm is not None  # all hidden layers have one, checked above
+        for target, values in (
+            (norm_layer.gamma, dense.norm.gamma),
+            (norm_layer.beta, dense.norm.beta),
+            (norm_layer.running_mean, dense.norm.running_mean),
+            (norm_layer.running_var, dense.norm.running_var),
+        ):
+            for value, number in zip(target, values):
+                value.data = number
+        norm_layer.eps, norm_layer.momentum = dense.norm.eps, dense.norm.momentum
     for layer, dense in zip(model.layers, layers):
         for neuron, row, bias in zip(layer.neurons, dense.weights, dense.biases):
             for w, number in zip(neuron.w, row):
@@ -159,8 +216,9 @@ def save_torch(model: MLP, path: str | Path) -> Path:
     """Write `to_torch(model)`'s state dict and architecture with ``torch.save``, atomically.
 
     The file holds a dict: ``format`` (`TORCH_FORMAT`), ``version`` (1),
-    ``architecture`` (``["Linear", nin, nout]`` or ``[activation class name]``
-    per module) and ``state_dict``. It loads with ``weights_only=True``; the
+    ``architecture`` (per module its class name and the arguments that rebuild
+    it: ``["Linear", nin, nout]``, ``["BatchNorm1d", n, eps, momentum]``,
+    ``["Dropout", p]``, ``["ReLU"]``) and ``state_dict``. It loads with ``weights_only=True``; the
     module docstring shows how to rebuild the Sequential.
 
     Raises:
@@ -169,10 +227,7 @@ def save_torch(model: MLP, path: str | Path) -> Path:
     """
     torch = require("torch", "torch", "nn.save_torch")
     sequential = to_torch(model)
-    architecture = [
-        ["Linear", child.in_features, child.out_features] if type(child) is torch.nn.Linear else [type(child).__name__]
-        for child in sequential
-    ]
+    architecture = [_arguments(torch, child) for child in sequential]
     document = {
         "format": TORCH_FORMAT,
         "version": 1,
@@ -184,6 +239,18 @@ def save_torch(model: MLP, path: str | Path) -> Path:
     path = Path(path)
     write_atomically(path, buffer.getvalue())
     return path
+
+
+def _arguments(torch: Any, child: Any) -> list[Any]:
+    """A module as its class name and the arguments that rebuild it (all but the dtype)."""
+    kind = type(child)
+    if kind is torch.nn.Linear:
+        return ["Linear", child.in_features, child.out_features]
+    if kind is torch.nn.BatchNorm1d:
+        return ["BatchNorm1d", child.num_features, child.eps, child.momentum]
+    if kind is torch.nn.Dropout:
+        return ["Dropout", child.p]
+    return [kind.__name__]
 
 
 def rnn_to_torch(rnn: RNN, *, batch_first: bool = False) -> Any:

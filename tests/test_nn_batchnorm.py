@@ -219,9 +219,13 @@ class TestFiles:
         with pytest.raises(ModelFileError, match=message):
             MLP.from_file(path)
 
-    def test_export_refuses_what_it_would_drop(self) -> None:
-        with pytest.raises(ValueError, match="batch normalisation cannot be exported"):
-            dense_layers(MLP(2, [3, 1], batchnorm=True, seed=0))
+    def test_export_carries_each_norm_with_its_layer(self) -> None:
+        model = MLP(2, [3, 4, 1], batchnorm=True, seed=0)
+        layers = dense_layers(model)
+        assert [d.norm is not None for d in layers] == [True, True, False]
+        first = layers[0].norm
+        assert first is not None
+        assert (first.gamma, first.running_var, first.eps) == ([1.0] * 3, [1.0] * 3, 1e-5)
 
 
 @pytest.mark.torch

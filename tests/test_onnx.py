@@ -149,3 +149,18 @@ def test_the_command_line_exits_1_when_it_cannot_write(
     assert message in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a file", "a folder.onnx", "model.json"]
     assert list((tmp_path / "a folder.onnx").iterdir()) == []
+
+
+def test_batch_normalisation_and_dropout_export_as_the_model_evaluates(tmp_path: Path) -> None:
+    X, y = datasets.moons(40, seed=0)
+    model = MLP(2, [6, 6, 1], dropout=0.25, batchnorm=True, seed=3)
+    nn.train(model, X, y, steps=5, progress=False)  # running statistics away from their start
+    model.eval()
+    path = nn.to_onnx(model, tmp_path / "model.onnx")
+    proto = onnx.load(str(path))
+    onnx.checker.check_model(proto, full_check=True)
+    assert [node.op_type for node in proto.graph.node] == ["Gemm", "BatchNormalization", "Relu"] * 2 + ["Gemm"]
+    points = datasets.moons(25, seed=5)[0]
+    (out,) = ReferenceEvaluator(proto).run(None, {"input": np.array(points, dtype=np.float64)})
+    expected = [model(x).data for x in points]
+    assert max(abs(a - b) for a, b in zip(out[:, 0].tolist(), expected)) < 1e-12

@@ -180,9 +180,9 @@ REFUSED = {
         r"module 1 \(LeakyReLU.*\) has slope 0.2; chainrule's leaky_relu layers use 0.01",
     ),
     "another kind of module": (
-        lambda: torch.nn.Sequential(linear(2, 3), torch.nn.Dropout(), linear(3, 1)),
+        lambda: torch.nn.Sequential(linear(2, 3), torch.nn.LayerNorm(3), linear(3, 1)),
         TypeError,
-        r"module 1 \(Dropout.*\) is neither a Linear nor an activation",
+        r"module 1 \(LayerNorm.*\) is neither a Linear nor an activation",
     ),
     "a nested Sequential": (
         lambda: torch.nn.Sequential(torch.nn.Sequential(linear(2, 1))),
@@ -253,14 +253,15 @@ def test_without_torch_the_error_says_what_to_install(monkeypatch: pytest.Monkey
         nn.to_torch(MLP(2, [1], seed=0))
 
 
-def test_a_saved_file_rebuilds_the_sequential_with_torch_alone(tmp_path: Path) -> None:
-    model = MLP(2, [5, 3, 1], activation="tanh", seed=4)
+@pytest.mark.parametrize("layers", [{}, {"dropout": 0.3, "batchnorm": True}])
+def test_a_saved_file_rebuilds_the_sequential_with_torch_alone(tmp_path: Path, layers: dict[str, Any]) -> None:
+    model = MLP(2, [5, 3, 1], activation="tanh", seed=4, **layers)
     path = nn.save_torch(model, tmp_path / "model.pt")
     # the recipe of nn.torch_bridge's docstring
     saved = torch.load(path, weights_only=True)
     rebuilt = torch.nn.Sequential(*(
-        torch.nn.Linear(*sizes, dtype=torch.float64) if kind == "Linear" else getattr(torch.nn, kind)()
-        for kind, *sizes in saved["architecture"]
+        getattr(torch.nn, kind)(*args, **({"dtype": torch.float64} if kind in ("Linear", "BatchNorm1d") else {}))
+        for kind, *args in saved["architecture"]
     ))  # fmt: skip
     rebuilt.load_state_dict(saved["state_dict"])
     assert saved["format"] == "chainrule.torch"
@@ -288,3 +289,53 @@ def test_the_command_line_exits_1_when_it_cannot_write(tmp_path: Path, capsys: p
     assert "cannot write" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.pt"]
     assert list((tmp_path / "model.pt").iterdir()) == []
+
+
+class TestDropoutAndBatchNorm:
+    """Dropout and batch normalisation cross too: ``Dropout`` and ``BatchNorm1d`` modules, statistics and all."""
+
+    def trained(self) -> MLP:
+        X, y = datasets.moons(40, seed=0)
+        model = MLP(2, [6, 6, 1], dropout=0.25, batchnorm=True, seed=3)
+        nn.train(model, X, y, steps=5, progress=False)  # running statistics away from their start
+        return model
+
+    def test_in_evaluation_both_compute_the_same(self) -> None:
+        model = self.trained()
+        model.eval()
+        module = nn.to_torch(model)
+        assert not module.training
+        X, _ = datasets.moons(30, seed=9)
+        ours = [model(x).data for x in X]
+        theirs = module(torch.tensor(X, dtype=torch.float64)).squeeze(1).tolist()
+        assert max(abs(a - b) for a, b in zip(ours, theirs)) < 1e-14
+        kinds = [type(m).__name__ for m in module]
+        assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Dropout"] * 2 + ["Linear"]
+
+    def test_in_training_batch_normalisation_computes_the_same(self) -> None:
+        model = MLP(2, [6, 6, 1], batchnorm=True, seed=3)
+        module = nn.to_torch(model)
+        X, _ = datasets.moons(12, seed=2)
+        ours = [o.data for o in model.forward_batch(X)]
+        theirs = module(torch.tensor(X, dtype=torch.float64)).squeeze(1).tolist()
+        assert max(abs(a - b) for a, b in zip(ours, theirs)) < 1e-13
+
+    def test_the_round_trip_is_exact(self) -> None:
+        model = self.trained()
+        back = nn.from_torch(nn.to_torch(model))
+        assert back.state_dict() == model.state_dict()  # parameters and running statistics
+        assert back.config() == model.config()
+
+    def test_what_an_mlp_cannot_hold_is_refused(self) -> None:
+        def linear(nin: int, nout: int) -> Any:
+            return torch.nn.Linear(nin, nout, dtype=torch.float64)
+
+        mixed = torch.nn.Sequential(linear(2, 3), torch.nn.ReLU(), torch.nn.Dropout(0.1), linear(3, 3),
+                                    torch.nn.ReLU(), torch.nn.Dropout(0.2), linear(3, 1))  # fmt: skip
+        with pytest.raises(ValueError, match="the same dropout after every hidden layer"):
+            nn.from_torch(mixed)
+        cumulative = torch.nn.Sequential(
+            linear(2, 3), torch.nn.BatchNorm1d(3, momentum=None, dtype=torch.float64), linear(3, 1)
+        )
+        with pytest.raises(ValueError, match="cumulative average"):
+            nn.from_torch(cumulative)
