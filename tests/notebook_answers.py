@@ -119,4 +119,12 @@ my_row = module[0].weight.grad[j].tolist()
 """,
         )
     ],
+    "09_training_deeper.ipynb": [
+        Exercise(
+            "cell-15",
+            "cell-16",
+            answer="my_count = 5 * 3  # one tanh per hidden unit per step",
+            wrong="my_count = 3  # one per hidden unit, forgetting the steps",
+        )
+    ],
 }
