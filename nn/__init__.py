@@ -55,7 +55,13 @@ from nn.norm import BatchNorm  # noqa: E402
 from nn.onnx_export import to_onnx  # noqa: E402 (onnx is imported only when it is called)
 from nn.optim import SGD, Adagrad, Adam, RMSprop, linear_decay  # noqa: E402
 from nn.rnn import RNN  # noqa: E402
-from nn.torch_bridge import from_torch, rnn_to_torch, save_torch, to_torch  # noqa: E402 (torch is imported only when they are called)
+from nn.torch_bridge import (  # noqa: E402 (torch is imported only when they are called)
+    from_torch,
+    rnn_from_torch,
+    rnn_to_torch,
+    save_torch,
+    to_torch,
+)
 from nn.train import Evaluation, History, TrainingDivergedError, accuracy, evaluate, predict, train  # noqa: E402
 
 __all__ = [
@@ -86,6 +92,7 @@ __all__ = [
     "losses",
     "optim",
     "predict",
+    "rnn_from_torch",
     "rnn_to_torch",
     "save_torch",
     "to_onnx",

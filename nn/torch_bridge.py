@@ -285,3 +285,37 @@ def rnn_to_torch(rnn: RNN, *, batch_first: bool = False) -> Any:
         module.bias_ih_l0.copy_(torch.tensor([b.data for b in rnn.b], dtype=torch.float64))
         module.bias_hh_l0.zero_()
     return module
+
+
+def rnn_from_torch(module: Any, *, convert: bool = False) -> RNN:
+    """The `nn.RNN` that computes what a one-layer ``torch.nn.RNN`` computes: `rnn_to_torch` read back.
+
+    W is ``weight_ih_l0``, U ``weight_hh_l0``, and b the sum of torch's two
+    biases (``bias_ih_l0 + bias_hh_l0``: exact when one of them is 0, as
+    `rnn_to_torch` makes them, so a round trip gives back every parameter).
+
+    Raises:
+        MissingExtraError: torch is not installed.
+        TypeError: not a ``torch.nn.RNN``; weights that are not float64 (without `convert`).
+        ValueError: several layers, two directions, no biases, or projections.
+    """
+    torch = require("torch", "torch", "nn.rnn_from_torch")
+    if type(module) is not torch.nn.RNN:
+        raise TypeError(f"expected a torch.nn.RNN, not {type(module).__name__}")
+    if module.num_layers != 1 or module.bidirectional or not module.bias:
+        raise ValueError(
+            f"{module!r}: chainrule's RNN is one layer, one direction, with a bias; "
+            f"this one has {module.num_layers} layer(s), bidirectional={module.bidirectional}, bias={module.bias}"
+        )
+    inputs = _floats(torch, module.weight_ih_l0, "its weight_ih_l0", convert)
+    recurrent = _floats(torch, module.weight_hh_l0, "its weight_hh_l0", convert)
+    b_ih = _floats(torch, module.bias_ih_l0, "its bias_ih_l0", convert)
+    b_hh = _floats(torch, module.bias_hh_l0, "its bias_hh_l0", convert)
+    rnn = RNN(module.input_size, module.hidden_size, activation=module.nonlinearity, seed=0)
+    for target, rows in ((rnn.W, inputs), (rnn.U, recurrent)):
+        for values, row in zip(target, rows):
+            for value, number in zip(values, row):
+                value.data = number
+    for value, a, c in zip(rnn.b, b_ih, b_hh):
+        value.data = a + c
+    return rnn

@@ -100,3 +100,32 @@ def test_what_torch_cannot_compute_is_refused() -> None:
 def test_import_nn_and_an_rnn_do_not_import_torch() -> None:
     code = "import sys, nn; nn.RNN(2, 3)([[1.0, 2.0]]); assert 'torch' not in sys.modules, 'torch was imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+class TestFromTorch:
+    """A torch.nn.RNN comes back as an nn.RNN: exactly after rnn_to_torch, and refused where it cannot."""
+
+    def test_the_round_trip_is_exact(self) -> None:
+        for activation in ("tanh", "relu"):
+            rnn = nn.RNN(2, 3, activation=activation, seed=4)
+            back = nn.rnn_from_torch(nn.rnn_to_torch(rnn))
+            assert back.state_dict() == rnn.state_dict()
+            assert back.config() == rnn.config()
+
+    def test_torchs_two_biases_become_their_sum(self) -> None:
+        module = torch.nn.RNN(2, 3, dtype=torch.float64)
+        rnn = nn.rnn_from_torch(module)
+        xs = [[0.5, -0.25], [1.0, 0.75], [-0.5, 0.0]]
+        theirs = module(torch.tensor(xs, dtype=torch.float64))[0].tolist()
+        ours = [[h.data for h in state] for state in rnn([[Value(v) for v in x] for x in xs])]
+        assert max(abs(a - b) for row, other in zip(ours, theirs) for a, b in zip(row, other)) < 1e-14
+
+    def test_what_it_cannot_hold_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="one layer, one direction, with a bias"):
+            nn.rnn_from_torch(torch.nn.RNN(2, 3, num_layers=2, dtype=torch.float64))
+        with pytest.raises(ValueError, match="one layer, one direction, with a bias"):
+            nn.rnn_from_torch(torch.nn.RNN(2, 3, bidirectional=True, dtype=torch.float64))
+        with pytest.raises(TypeError, match=r"expected a torch\.nn\.RNN"):
+            nn.rnn_from_torch(torch.nn.GRU(2, 3))
+        with pytest.raises(TypeError, match="float64"):
+            nn.rnn_from_torch(torch.nn.RNN(2, 3))
