@@ -13,22 +13,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograd import Value, explore, save_graph
+from autograd import explore, save_graph
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "examples"))
 
-
-def neuron() -> Value:
-    """The README's example: a neuron with two inputs, after backward."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    o.backward()
-    return o
+from engine_demo import neuron  # noqa: E402 (the README's neuron, after backward)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Build a small expression, run backward, and print every gradient.
+"""Build the README's neuron, run backward, and print every gradient.
 
 Run: python examples/engine_demo.py
 """
@@ -6,7 +6,8 @@ Run: python examples/engine_demo.py
 from autograd import Value, topological_order
 
 
-def main() -> None:
+def neuron() -> Value:
+    """The README's neuron, o = tanh(x1*w1 + x2*w2 + b), after backward."""
     x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
     w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
     b = Value(6.8813735870195432, label="b")
@@ -15,10 +16,15 @@ def main() -> None:
     o = n.tanh()
     o.label = "o"
     o.backward()
+    return o
+
+
+def main() -> None:
+    o = neuron()
     print(f"o = tanh(x1*w1 + x2*w2 + b) = {o.data:.6f}")
-    for node in [x1, x2, w1, w2, b, *reversed(topological_order(o))]:
+    for node in reversed(topological_order(o, leaves=True)):  # the output first, then back towards the inputs
         name = node.label or node.op
-        print(f"  d o / d {name:<2} = {node.grad:+.6f}")
+        print(f"  d o / d {name:<3} = {node.grad:+.6f}")
 
 
 if __name__ == "__main__":

@@ -373,10 +373,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--config", type=Path, help="a metrics.json (or JSON settings) to repeat; options given override it")
     t.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines on stderr")
 
-    e = commands.add_parser(
-        "eval", help="measure a trained model on fresh points", epilog=EVAL_EXAMPLES, **_described(EVAL_DESCRIPTION)
-    )
-    e.add_argument("--model", type=Path, required=True, help="a model.json written by train")
+    def on_a_model(name: str, summary: str, epilog: str, description: str) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=summary, epilog=epilog, **_described(description))
+        command.add_argument("--model", type=Path, required=True, help="a model.json written by train")
+        return command
+
+    e = on_a_model("eval", "measure a trained model on fresh points", EVAL_EXAMPLES, EVAL_DESCRIPTION)
     e.add_argument("--dataset", **{k: v for k, v in SETTINGS["dataset"].items() if k != "help"}, help="the dataset")
     e.add_argument("--samples", type=_at_least(2), default=1000, help="points to draw")
     e.add_argument(
@@ -386,24 +388,12 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--classes", type=_at_least(2), help="classes (default: the model's outputs, or 2 for one output)")
     e.add_argument("--loss", choices=sorted(LOSSES), help="loss (default: hinge, or cross_entropy for several outputs)")
 
-    p = commands.add_parser(
-        "predict",
-        help="print a trained model's output for points",
-        epilog=PREDICT_EXAMPLES,
-        **_described(PREDICT_DESCRIPTION),
-    )
-    p.add_argument("--model", type=Path, required=True, help="a model.json written by train")
+    p = on_a_model("predict", "print a trained model's output for points", PREDICT_EXAMPLES, PREDICT_DESCRIPTION)
     p.add_argument(
         "coordinates", type=_number, nargs="+", help="a point's coordinates; several points one after the other"
     )
 
-    x = commands.add_parser(
-        "export",
-        help="write a trained model as ONNX or for PyTorch",
-        epilog=EXPORT_EXAMPLES,
-        **_described(EXPORT_DESCRIPTION),
-    )
-    x.add_argument("--model", type=Path, required=True, help="a model.json written by train")
+    x = on_a_model("export", "write a trained model as ONNX or for PyTorch", EXPORT_EXAMPLES, EXPORT_DESCRIPTION)
     x.add_argument(
         "-o", "--output", type=Path, required=True, help=f"the file to write, ending in {' or '.join(EXPORTS)}"
     )

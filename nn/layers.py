@@ -21,7 +21,7 @@ from typing import Any
 
 import autograd
 from autograd import Value
-from nn.module import MAX_LAYER_WIDTH, MAX_LAYERS, MAX_PARAMETERS, ModelFileError, Module, excerpt, read_model_file
+from nn.module import MAX_LAYER_WIDTH, MAX_LAYERS, MAX_PARAMETERS, ModelFileError, Module, build_from_file, excerpt
 from nn.norm import BatchNorm
 
 __all__ = ["ACTIVATIONS", "INITS", "MLP", "Dropout", "Layer", "Neuron"]
@@ -421,20 +421,7 @@ class MLP(Module):
         Raises:
             ModelFileError: the file is not a well-formed MLP file.
         """
-        document = read_model_file(path)
-        if document["model"] != cls.__name__:
-            raise ModelFileError(f"{path} holds a {excerpt(document['model'])}, not an {cls.__name__}")
-        config = document["config"]
-        try:
-            count = _declared_parameters(config)
-        except ValueError as error:
-            raise ModelFileError(f"{path}: the architecture is not valid: {error}") from None
-        if count != len(document["parameters"]):
-            raise ModelFileError(
-                f"{path}: the architecture has {count} parameters, but the file holds {len(document['parameters'])}"
-            )
-        model = cls(**config, seed=0)
-        model.load_state_dict(document["parameters"])
+        model = build_from_file(cls, path, _declared_parameters)
         for name, variance in model.named_buffers():
             if name.split(".")[2] == "running_var" and variance.data < 0:
                 raise ModelFileError(f"{path}: {name} must be >= 0, not {variance.data!r}")

@@ -24,11 +24,11 @@ import json
 import math
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from autograd import Value
 from autograd.files import write_atomically
@@ -49,6 +49,8 @@ __all__ = [
     "read_model_file",
     "write_json_atomically",
 ]
+
+M = TypeVar("M", bound="Module")
 
 FORMAT = "chainrule.nn"
 FORMAT_VERSION = 1
@@ -370,3 +372,30 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def write_json_atomically(path: Path, document: Any) -> None:
     """Write `document` as JSON, atomically (see `autograd.files.write_atomically`)."""
     write_atomically(path, (json.dumps(document, indent=1, allow_nan=False) + "\n").encode())
+
+
+def build_from_file(cls: type[M], path: str | Path, declared_parameters: Callable[[dict[str, Any]], int]) -> M:
+    """A model of type `cls` from a model file, its architecture checked before anything is built.
+
+    `declared_parameters(config)` gives the number of parameters the file's
+    architecture implies (ValueError for an architecture that is not valid);
+    it must equal the number of parameters the file holds.
+
+    Raises:
+        ModelFileError: the file is not a well-formed model file of this type.
+    """
+    document = read_model_file(path)
+    if document["model"] != cls.__name__:
+        raise ModelFileError(f"{path} holds a {excerpt(document['model'])}, not an {cls.__name__}")
+    config = document["config"]
+    try:
+        count = declared_parameters(config)
+    except ValueError as error:
+        raise ModelFileError(f"{path}: the architecture is not valid: {error}") from None
+    if count != len(document["parameters"]):
+        raise ModelFileError(
+            f"{path}: the architecture has {count} parameters, but the file holds {len(document['parameters'])}"
+        )
+    model = cls(**config, seed=0)  # type: ignore[call-arg]
+    model.load_state_dict(document["parameters"])
+    return model

@@ -28,7 +28,7 @@ from typing import Any
 import autograd
 from autograd import Value
 from nn.layers import ACTIVATIONS, _check_size, _random
-from nn.module import MAX_LAYER_WIDTH, MAX_PARAMETERS, ModelFileError, Module, excerpt, read_model_file
+from nn.module import MAX_LAYER_WIDTH, MAX_PARAMETERS, Module, build_from_file, excerpt
 
 __all__ = ["RNN"]
 
@@ -148,20 +148,7 @@ class RNN(Module):
             ModelFileError: the file is not a well-formed RNN file (another
                 model type, a bad config, or parameters that do not fit it).
         """
-        document = read_model_file(path)
-        if document["model"] != cls.__name__:
-            raise ModelFileError(f"{path} holds a {excerpt(document['model'])}, not an {cls.__name__}")
-        config = document["config"]
-        try:
-            count = _declared_parameters(config)
-        except ValueError as error:
-            raise ModelFileError(f"{path}: the architecture is not valid: {error}") from None
-        if count != len(document["parameters"]):
-            raise ModelFileError(
-                f"{path}: the architecture has {count} parameters, but the file holds {len(document['parameters'])}"
-            )
-        model = cls(**config, seed=0)
-        model.load_state_dict(document["parameters"])
+        model = build_from_file(cls, path, _declared_parameters)
         return model
 
     def __repr__(self) -> str:
