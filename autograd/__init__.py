@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from autograd import rules as _rules
+from autograd.collector import collector_paused
 from autograd.engine import Value, backpropagate, enable_grad, is_grad_enabled, no_grad, topological_order
 from autograd.forward import Dual, jvp
 from autograd.functional import grad
@@ -53,6 +54,7 @@ __all__ = [
     "Value",
     "__version__",
     "backpropagate",
+    "collector_paused",
     "data_of",
     "dot",
     "draw_dot",

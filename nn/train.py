@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograd import Value, no_grad
+from autograd.collector import collector_paused
 from nn import losses
 from nn.clip import clip_grad_norm, clip_grad_value
 from nn.layers import MLP
@@ -266,53 +267,55 @@ def train(
     best, best_step, kept = math.inf, -1, []  # early stopping: the lowest validation loss, its step and parameters
     try:
         for step in range(steps):
-            indices = next(feed)
-            if isinstance(model, MLP) and model.norms:  # batch normalisation sees the whole batch at once
-                outputs = model.forward_batch([X[i] for i in indices])
-            else:
-                outputs = [model(X[i]) for i in indices]
-            targets = [y[i] for i in indices]
-            if loss == "cross_entropy":
-                targets = [int(t) for t in targets]
-            try:
-                total = loss_fn(outputs, targets)
-                if alpha:
-                    total = total + losses.l2_penalty(parameters, alpha)
-                if l1:
-                    total = total + losses.l1_penalty(parameters, l1)
-                if not math.isfinite(total.data):
-                    raise TrainingDivergedError(step, f"the loss is {total.data}", history)
-                if step == 0:
-                    ceiling = DIVERGENCE_FACTOR * max(total.data, 1.0)
-                elif total.data > ceiling:
-                    reason = f"the loss grew to {total.data:.3g}, over {DIVERGENCE_FACTOR:g} times its start"
-                    raise TrainingDivergedError(step, reason, history)
-                lr = optimizer.lr
-                optimizer.zero_grad()
-                total.backward()
-            except OverflowError as error:
-                raise TrainingDivergedError(step, str(error), history) from error
-            if clip is not None:
-                norm = clip_grad_norm(parameters, clip)
-                if not math.isfinite(norm):
-                    raise TrainingDivergedError(step, f"the gradients' norm is {norm}", history)
-            if clip_value is not None:
-                clip_grad_value(parameters, clip_value)
-            if callback is not None:
-                callback(step, parameters)
-            optimizer.step()
-            correct = sum(_correct(o, t, loss, threshold) for o, t in zip(outputs, targets))
-            measured = None if validation is None else _mean_loss(model, *validation, loss)
-            record = Record(step, total.data, correct / len(indices), lr, measured)
-            history.records.append(record)
-            if report is not None:
-                report(record)
-            if patience is not None and measured is not None:
-                if measured < best:  # a nan is never an improvement
-                    best, best_step, kept = measured, step, [p.data for p in parameters + buffers]
-                elif step - best_step >= patience:
-                    history.stopped_early = step + 1 < steps
-                    break
+            with collector_paused():  # our graphs hold no cycles: the collector has nothing to find
+                indices = next(feed)
+                if isinstance(model, MLP) and model.norms:  # batch normalisation sees the whole batch at once
+                    outputs = model.forward_batch([X[i] for i in indices])
+                else:
+                    outputs = [model(X[i]) for i in indices]
+                targets = [y[i] for i in indices]
+                if loss == "cross_entropy":
+                    targets = [int(t) for t in targets]
+                try:
+                    total = loss_fn(outputs, targets)
+                    if alpha:
+                        total = total + losses.l2_penalty(parameters, alpha)
+                    if l1:
+                        total = total + losses.l1_penalty(parameters, l1)
+                    if not math.isfinite(total.data):
+                        raise TrainingDivergedError(step, f"the loss is {total.data}", history)
+                    if step == 0:
+                        ceiling = DIVERGENCE_FACTOR * max(total.data, 1.0)
+                    elif total.data > ceiling:
+                        reason = f"the loss grew to {total.data:.3g}, over {DIVERGENCE_FACTOR:g} times its start"
+                        raise TrainingDivergedError(step, reason, history)
+                    lr = optimizer.lr
+                    optimizer.zero_grad()
+                    total.backward()
+                except OverflowError as error:
+                    raise TrainingDivergedError(step, str(error), history) from error
+                if clip is not None:
+                    norm = clip_grad_norm(parameters, clip)
+                    if not math.isfinite(norm):
+                        raise TrainingDivergedError(step, f"the gradients' norm is {norm}", history)
+                if clip_value is not None:
+                    clip_grad_value(parameters, clip_value)
+                if callback is not None:
+                    callback(step, parameters)
+                optimizer.step()
+                correct = sum(_correct(o, t, loss, threshold) for o, t in zip(outputs, targets))
+                measured = None if validation is None else _mean_loss(model, *validation, loss)
+                record = Record(step, total.data, correct / len(indices), lr, measured)
+                del outputs, total  # the step's graph is freed here, before the collector runs again
+                history.records.append(record)
+                if report is not None:
+                    report(record)
+                if patience is not None and measured is not None:
+                    if measured < best:  # a nan is never an improvement
+                        best, best_step, kept = measured, step, [p.data for p in parameters + buffers]
+                    elif step - best_step >= patience:
+                        history.stopped_early = step + 1 < steps
+                        break
     finally:
         if report is not None:
             report(None)
