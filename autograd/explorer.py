@@ -54,7 +54,7 @@ from typing import Any
 from autograd.draw import DEFAULT_MAX_NODES, draw_dot
 from autograd.engine import Value, topological_order
 from autograd.files import write_atomically
-from autograd.primitive import Primitive
+from autograd.primitive import Primitive, check_text
 from autograd.render import find_renderer
 
 __all__ = ["GRANULARITIES", "NEURON_STEPS_UP_TO", "NODE_STEPS_UP_TO", "Explorer", "explore", "fill", "page"]
@@ -121,27 +121,15 @@ def explore(
         raise TypeError(f"explore needs a Value, not {type(root).__name__}")
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}")
+    check_text(title, "the page's title")  # labels and names are checked as they are drawn
     if "format" in drawing or "element_ids" in drawing:
         raise TypeError("explore draws its own SVG with element ids: format and element_ids are not options")
     picture = draw_dot(root, max_nodes=max_nodes, element_ids=True, **drawing)
     values = topological_order(root, leaves=True)[::-1]  # the drawing's order: v0 is the root
-    for value in values:
-        _check_text(value.label, "a Value's label")
-        if value.primitive is not None:
-            _check_text(value.primitive.name, "a primitive's name")
     svg = _inline_svg(find_renderer("svg").render(picture.source, "svg").decode("utf-8"))
     data = _graph_data(values, title or root.label or "a graph", granularity, drawing.get("precision", 4))
     used = {value.primitive.name: value.primitive for value in values if value.primitive is not None}
     return Explorer(_page(svg, data, _rules_script(used.values())))
-
-
-def _check_text(text: str, what: str) -> None:
-    if "\x00" in text:
-        raise ValueError(f"{what} contains a NUL character, which no page can hold: {text[:40]!r}")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError(f"{what} contains a lone surrogate, which no page can hold: {text[:40]!r}") from None
 
 
 def _graph_data(values: list[Value], title: str, granularity: str, precision: int) -> dict[str, Any]:

@@ -52,7 +52,10 @@ def _check(name: str, value: float, *, below: float | None = None, positive: boo
 
 
 class Optimizer:
-    """Common parts: the parameters, the schedule, the step count, `zero_grad`."""
+    """Common parts: the parameters, the schedule, the step count, weight decay, `zero_grad`."""
+
+    weight_decay: float = 0.0
+    """L2 weight decay added to each gradient (subclasses that take it set it)."""
 
     def __init__(self, parameters: Sequence[Value], lr: float | Schedule) -> None:
         self.parameters = list(parameters)
@@ -73,6 +76,10 @@ class Optimizer:
     def lr(self) -> float:
         """The learning rate the next `step` uses."""
         return self.schedule(self.steps)
+
+    def gradient(self, p: Value) -> float:
+        """The gradient an update uses: with weight decay, ``grad + weight_decay * data``, as torch.optim."""
+        return p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
 
     def zero_grad(self) -> None:
         for p in self.parameters:
@@ -110,7 +117,7 @@ class SGD(Optimizer):
     def step(self) -> None:
         lr = self.lr
         for i, p in enumerate(self.parameters):
-            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+            g = self.gradient(p)
             if self.momentum:
                 g = self.velocity[i] = self.momentum * self.velocity[i] + g
             p.data -= lr * g
@@ -151,7 +158,7 @@ class Adagrad(Optimizer):
     def step(self) -> None:
         clr = self.lr / (1.0 + self.steps * self.lr_decay)  # self.steps is t - 1
         for i, p in enumerate(self.parameters):
-            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+            g = self.gradient(p)
             self.sum[i] += g * g
             p.data -= clr * (g / (math.sqrt(self.sum[i]) + self.eps))
         self.steps += 1
@@ -200,7 +207,7 @@ class RMSprop(Optimizer):
     def step(self) -> None:
         lr, alpha = self.lr, self.alpha
         for i, p in enumerate(self.parameters):
-            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+            g = self.gradient(p)
             v = self.square_avg[i] = alpha * self.square_avg[i] + (1.0 - alpha) * g * g  # torch's order
             if self.centered:
                 m = self.grad_avg[i] = self.grad_avg[i] + (1.0 - alpha) * (g - self.grad_avg[i])  # torch's lerp
@@ -251,7 +258,7 @@ class Adam(Optimizer):
         t = self.steps + 1
         correction1, correction2 = 1.0 - b1**t, 1.0 - b2**t
         for i, p in enumerate(self.parameters):
-            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+            g = self.gradient(p)
             self.m[i] = b1 * self.m[i] + (1.0 - b1) * g
             self.v[i] = b2 * self.v[i] + (1.0 - b2) * g * g
             p.data -= lr * (self.m[i] / correction1) / (math.sqrt(self.v[i] / correction2) + self.eps)

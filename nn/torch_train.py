@@ -31,7 +31,7 @@ from typing import Any
 from nn.bridge import require
 from nn.layers import MLP
 from nn.optim import SGD, Adam, Optimizer
-from nn.train import DIVERGENCE_FACTOR, History, Record, TrainingDivergedError, _check_data, _threshold, batches
+from nn.train import History, Record, _check_data, _threshold, batches, check_loss
 
 __all__ = ["train_torch"]
 
@@ -97,13 +97,7 @@ def train_torch(
         if alpha:
             total = total + alpha * sum((p * p).sum() for p in tensors)
         value = float(total.detach())
-        if not math.isfinite(value):
-            raise TrainingDivergedError(step, f"the loss is {value}", history)
-        if step == 0:
-            ceiling = DIVERGENCE_FACTOR * max(value, 1.0)
-        elif value > ceiling:
-            reason = f"the loss grew to {value:.3g}, over {DIVERGENCE_FACTOR:g} times its start"
-            raise TrainingDivergedError(step, reason, history)
+        ceiling = check_loss(step, value, ceiling, history)
         lr = optimizer.schedule(step)
         for p in tensors:
             p.grad = None

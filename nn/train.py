@@ -110,6 +110,24 @@ DIVERGENCE_FACTOR = 1e6
 """Training has diverged when a step's loss exceeds this factor times the first step's (or times 1, if larger)."""
 
 
+def check_loss(step: int, loss: float, ceiling: float, history: History) -> float:
+    """The divergence ceiling after `step`'s loss, or TrainingDivergedError when the loss has diverged.
+
+    Diverged: the loss is not finite, or exceeds `DIVERGENCE_FACTOR` times the
+    first step's loss (or times 1, if larger). Step 0 sets the ceiling; both
+    backends (`train`, `nn.torch_train.train_torch`) check every step with it.
+    """
+    if not math.isfinite(loss):
+        raise TrainingDivergedError(step, f"the loss is {loss}", history)
+    if step == 0:
+        return DIVERGENCE_FACTOR * max(loss, 1.0)
+    if loss > ceiling:
+        raise TrainingDivergedError(
+            step, f"the loss grew to {loss:.3g}, over {DIVERGENCE_FACTOR:g} times its start", history
+        )
+    return ceiling
+
+
 class TrainingDivergedError(ArithmeticError):
     """The loss stopped being a finite number, or exploded: the learning rate is usually too large.
 
@@ -265,6 +283,7 @@ def train(
     feed = batches(len(X), batch_size, random.Random(seed))
     report = _progress(steps) if progress else None
     best, best_step, kept = math.inf, -1, []  # early stopping: the lowest validation loss, its step and parameters
+    ceiling = math.inf  # the divergence ceiling, set by the first step's loss (see check_loss)
     try:
         for step in range(steps):
             with collector_paused():  # our graphs hold no cycles: the collector has nothing to find
@@ -282,13 +301,7 @@ def train(
                         total = total + losses.l2_penalty(parameters, alpha)
                     if l1:
                         total = total + losses.l1_penalty(parameters, l1)
-                    if not math.isfinite(total.data):
-                        raise TrainingDivergedError(step, f"the loss is {total.data}", history)
-                    if step == 0:
-                        ceiling = DIVERGENCE_FACTOR * max(total.data, 1.0)
-                    elif total.data > ceiling:
-                        reason = f"the loss grew to {total.data:.3g}, over {DIVERGENCE_FACTOR:g} times its start"
-                        raise TrainingDivergedError(step, reason, history)
+                    ceiling = check_loss(step, total.data, ceiling, history)
                     lr = optimizer.lr
                     optimizer.zero_grad()
                     total.backward()

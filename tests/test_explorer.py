@@ -120,6 +120,11 @@ class TestBadInput:
         with pytest.raises(ValueError, match=r"NUL|surrogate"):
             explore(x.exp())
 
+    @pytest.mark.parametrize("title", ["a\x00b", "lone \ud800 surrogate"])
+    def test_a_title_no_page_can_hold_is_refused(self, title: str) -> None:
+        with pytest.raises(ValueError, match=r"the page's title .*(NUL|surrogate)"):
+            explore(neuron(), title=title)
+
     def test_labels_cannot_close_the_data_script(self) -> None:
         x = Value(1.0, label='</script><script>alert("x")</script>')
         html = explore(x.exp()).html

@@ -41,9 +41,14 @@ def test_the_recorder_keeps_each_steps_parameters_and_gradients_before_the_updat
     assert len(data["boundaries"]) == 5  # type: ignore[arg-type]
 
 
-def test_a_recorder_needs_two_dimensional_points() -> None:
+def test_a_recorder_needs_two_dimensional_points_and_a_step_count() -> None:
     with pytest.raises(ValueError, match="2-dimensional"):
         Recorder(MLP(3, [1], seed=0), [[0.0, 1.0, 2.0]], steps=3)
+    with pytest.raises(ValueError, match="2-dimensional"):
+        Recorder(MLP(2, [1], seed=0), [], steps=3)
+    for steps in (0, True, 2.5):
+        with pytest.raises(ValueError, match="steps must be a positive int"):
+            Recorder(MLP(2, [1], seed=0), [[0.0, 1.0]], steps=steps)  # type: ignore[arg-type]
 
 
 def test_network_page_names_every_parameter_and_leaves_the_model_alone() -> None:

@@ -109,3 +109,16 @@ def test_without_torch_the_backend_says_how_to_install_it(tmp_path: Path) -> Non
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 1
     assert "chainrule[torch]" in done.stderr
+
+
+def test_bad_arguments_are_named() -> None:
+    X, y = datasets.moons(10, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match=r"device must be 'cpu' or 'cuda', not 'tpu'"):
+        train_torch(model, X, y, steps=1, device="tpu")
+    from nn import Adagrad
+
+    with pytest.raises(TypeError, match=r"takes nn\.SGD or nn\.Adam, not Adagrad"):
+        train_torch(model, X, y, steps=1, optimizer=Adagrad(model.parameters()))
+    with pytest.raises(ValueError, match="10 examples but 9"):
+        train_torch(model, X, y[:9], steps=1)
