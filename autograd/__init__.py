@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from autograd import rules as _rules
 from autograd.collector import collector_paused
+from autograd.compiler import CompileError, CompileWarning, compile_batch
+from autograd.compiler import compile as compile
 from autograd.engine import Value, backpropagate, enable_grad, is_grad_enabled, no_grad, topological_order
 from autograd.forward import Dual, jvp
 from autograd.functional import grad
@@ -48,6 +50,8 @@ __distribution__ = "chainrule"
 """The distribution this package belongs to: `nn` checks it, to refuse another project's `autograd`."""
 
 __all__ = [
+    "CompileError",
+    "CompileWarning",
     "Dual",
     "GradcheckError",
     "Primitive",
@@ -55,6 +59,7 @@ __all__ = [
     "__version__",
     "backpropagate",
     "collector_paused",
+    "compile_batch",
     "data_of",
     "dot",
     "draw_dot",
@@ -69,7 +74,7 @@ __all__ = [
     "no_grad",
     "save_graph",
     "topological_order",
-    *sorted(set(_FUNCTIONS) - {"abs"}),  # abs and sum stay out: a star import must not replace Python's own
+    *sorted(set(_FUNCTIONS) - {"abs"}),  # abs, sum and compile stay out: a star import must not replace Python's own
 ]
 
 

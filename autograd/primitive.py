@@ -74,6 +74,18 @@ class Primitive:
             ``fail(message)`` to refuse a value outside the domain, and
             ``repr(x)`` to write a number as Python does. Without them, a graph
             that uses the primitive is shown and stepped, but not edited.
+        py: the forward function and the derivative rule as Python source
+            templates, for compiled steps (`autograd.compile`): the forward an
+            expression, the rule a tuple of expressions (one per operand) or
+            one expression whose value is that tuple. Placeholders: ``{0}``,
+            ``{1}``, ... the operands, ``{out}`` the result, ``{forward}`` and
+            ``{derivatives}`` this primitive's own two functions. A primitive
+            of any arity gives two functions instead, from the operands'
+            sources (and ``out``'s) to that source. They may use ``exp``,
+            ``log``, ``sqrt``, ``tanh``, ``sin``, ``cos``, ``inf`` and ``nan``
+            (from `math`), and must compute exactly what `forward` and
+            `derivatives` compute, to the bit. Without them, compiled code
+            calls the two functions.
 
     A Primitive is a function: called on numbers it returns a float; called
     with at least one Value it returns a Value recorded in the graph.
@@ -92,7 +104,7 @@ class Primitive:
         0.5
     """
 
-    __slots__ = ("name", "forward", "derivatives", "symbol", "operator", "arity", "smooth", "js")
+    __slots__ = ("name", "forward", "derivatives", "symbol", "operator", "arity", "smooth", "js", "py")
 
     def __init__(
         self,
@@ -105,6 +117,7 @@ class Primitive:
         arity: int | None = 1,
         smooth: Callable[..., bool] = _anywhere,
         js: tuple[str, str] | None = None,
+        py: tuple[Any, Any] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"Primitive name must be a non-empty str, not {name!r}")
@@ -116,6 +129,8 @@ class Primitive:
             raise TypeError(f"Primitive {name!r}: symbol must be a non-empty str, not {symbol!r}")
         if js is not None and (len(js) != 2 or not all(isinstance(source, str) for source in js)):
             raise TypeError(f"Primitive {name!r}: js must be two JavaScript sources (forward, derivatives)")
+        if py is not None and (len(py) != 2 or not all(isinstance(t, (str, tuple)) or callable(t) for t in py)):
+            raise TypeError(f"Primitive {name!r}: py must be two Python source templates (forward, derivatives)")
         if symbol is not None:
             check_text(symbol, f"Primitive {name!r}: symbol")
         if arity is not None and (type(arity) is not int or arity < 1):
@@ -128,6 +143,7 @@ class Primitive:
         self.arity = arity
         self.smooth = smooth
         self.js = js
+        self.py = py
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"

@@ -125,7 +125,17 @@ _DOT_DERIVATIVES_JS = """(...args) => {
   const n = (args.length - 2) / 2;
   return [...args.slice(n, 2 * n), ...args.slice(0, n), 1];
 }"""
-"""`_dot` and `_dot_derivatives` in JavaScript, with the operand layout of `dot_operands`."""
+"""`_dot` and `_dot_derivatives` in JavaScript, with the operand layout of `dot_operands`; below, as Python source."""
+
+
+def _dot_py(*operands: str) -> str:
+    weights, inputs, bias = split_dot(operands)
+    return " + ".join((bias, *(f"{w} * {x}" for w, x in zip(weights, inputs))))
+
+
+def _dot_derivatives_py(*args: str) -> tuple[str, ...]:
+    weights, inputs, _ = split_dot(args[:-1])
+    return (*inputs, *weights, "1.0")
 
 
 def _dot(*operands: float) -> float:
@@ -214,51 +224,64 @@ def _leaky_relu_derivatives(x: Any, slope: Any, out: Any) -> tuple[Any, Any]:
 
 # -- the table -----------------------------------------------------------------------------
 # name, forward, local derivatives d(out)/d(operand); then how it is drawn, written and checked,
-# and the same two functions in JavaScript for the explorer page.
+# the same two functions in JavaScript for the explorer page, and as Python source for compiled steps.
 add = Primitive("add", operator.add, lambda x, y, out: (1.0, 1.0), symbol="+", operator="+", arity=2,
-                js=("(x, y) => x + y", "(x, y, out) => [1, 1]"))  # fmt: skip
+                js=("(x, y) => x + y", "(x, y, out) => [1, 1]"), py=("{0} + {1}", ("1.0", "1.0")))  # fmt: skip
 mul = Primitive("mul", operator.mul, lambda x, y, out: (y, x), symbol="×", operator="*", arity=2,
-                js=("(x, y) => x * y", "(x, y, out) => [y, x]"))  # fmt: skip
+                js=("(x, y) => x * y", "(x, y, out) => [y, x]"), py=("{0} * {1}", ("{1}", "{0}")))  # fmt: skip
 div = Primitive("div", _divide, lambda x, y, out: (1.0 / y, -out / y), symbol="÷", operator="/", arity=2,
                 smooth=lambda x, y: abs(y) > 0.2,
                 js=("(x, y) => y === 0 ? fail(`division by zero in '/': ${repr(x)} / ${repr(y)}`) : x / y",
-                    "(x, y, out) => [1 / y, -out / y]"))  # fmt: skip
+                    "(x, y, out) => [1 / y, -out / y]"),
+                py=("{0} / {1}", ("1.0 / {1}", "-{out} / {1}")))  # fmt: skip
 pow_ = Primitive("pow", _power, _power_derivatives, symbol="^", operator="**", arity=2,
                  smooth=lambda x, y: 0.2 < x < 10 and abs(y) < 3,
-                 js=(_POWER_JS, _POWER_DERIVATIVES_JS))  # fmt: skip
+                 js=(_POWER_JS, _POWER_DERIVATIVES_JS),
+                 py=("{forward}({0}, {1})", "{derivatives}({0}, {1}, {out})"))  # fmt: skip
 neg = Primitive("neg", operator.neg, lambda x, out: (-1.0,), symbol="−x", operator="-",
-                js=("(x) => -x", "(x, out) => [-1]"))  # fmt: skip
+                js=("(x) => -x", "(x, out) => [-1]"), py=("-{0}", ("-1.0",)))  # fmt: skip
 abs_ = Primitive("abs", abs, lambda x, out: (_sign(x),), smooth=_off_kink,  # NOTE: abs'(0) = 0
-                 js=("(x) => Math.abs(x)", "(x, out) => [x > 0 ? 1 : x < 0 ? -1 : 0]"))  # fmt: skip
+                 js=("(x) => Math.abs(x)", "(x, out) => [x > 0 ? 1 : x < 0 ? -1 : 0]"),
+                 py=("abs({0})", ("1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0",)))  # fmt: skip
 exp = Primitive("exp", _exp, lambda x, out: (out,), smooth=lambda x: x < 5,
                 js=("(x) => (Math.exp(x) === Infinity && x !== Infinity ? fail(`exp overflow: exp(${repr(x)}) is too "
-                    "large for a float (x > 709.78)`) : Math.exp(x))", "(x, out) => [out]"))  # fmt: skip
+                    "large for a float (x > 709.78)`) : Math.exp(x))", "(x, out) => [out]"),
+                py=("exp({0})", ("{out}",)))  # fmt: skip
 log = Primitive("log", _log, lambda x, out: (1.0 / x,), smooth=lambda x: x > 0.2,
                 js=("(x) => x <= 0 ? fail(`log of ${repr(x)}: log is defined only for x > 0`) : Math.log(x)",
-                    "(x, out) => [1 / x]"))  # fmt: skip
+                    "(x, out) => [1 / x]"), py=("log({0})", ("1.0 / {0}",)))  # fmt: skip
 sqrt = Primitive("sqrt", _sqrt, lambda x, out: (0.5 / out if data_of(out) != 0.0 else math.inf,),  # NOTE: inf at 0
                  smooth=lambda x: x > 0.2,
                  js=("(x) => x < 0 ? fail(`sqrt of ${repr(x)}: sqrt is defined only for x >= 0`) : Math.sqrt(x)",
-                     "(x, out) => [out !== 0 ? 0.5 / out : Infinity]"))  # fmt: skip
+                     "(x, out) => [out !== 0 ? 0.5 / out : Infinity]"),
+                 py=("sqrt({0})", ("0.5 / {out} if {out} != 0.0 else inf",)))  # fmt: skip
 tanh = Primitive("tanh", math.tanh, lambda x, out: (1.0 - out * out,),
-                 js=("(x) => Math.tanh(x)", "(x, out) => [1 - out * out]"))  # fmt: skip
+                 js=("(x) => Math.tanh(x)", "(x, out) => [1 - out * out]"),
+                 py=("tanh({0})", ("1.0 - {out} * {out}",)))  # fmt: skip
 sigmoid = Primitive("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),),
                     js=("(x) => x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))",
-                        "(x, out) => [out * (1 - out)]"))  # fmt: skip
+                        "(x, out) => [out * (1 - out)]"),
+                    py=("{forward}({0})", ("{out} * (1.0 - {out})",)))  # fmt: skip
 relu = Primitive("relu", _relu, lambda x, out: (1.0 if x > 0.0 else 0.0,), smooth=_off_kink,  # NOTE: relu'(0) = 0
-                 js=("(x) => (x <= 0 ? 0 : x)", "(x, out) => [x > 0 ? 1 : 0]"))  # fmt: skip
+                 js=("(x) => (x <= 0 ? 0 : x)", "(x, out) => [x > 0 ? 1 : 0]"),
+                 py=("0.0 if {0} <= 0.0 else {0}", ("1.0 if {0} > 0.0 else 0.0",)))  # fmt: skip
 leaky_relu = Primitive("leaky_relu", _leaky_relu, _leaky_relu_derivatives, arity=2,
                         smooth=lambda x, slope: _off_kink(x),
                         js=("(x, slope) => (x > 0 ? x : x * slope)",
-                            "(x, slope, out) => [x > 0 ? 1 : slope, x < 0 ? x : 0]"))  # fmt: skip
-sin = Primitive("sin", math.sin, lambda x, out: (cos(x),), js=("(x) => Math.sin(x)", "(x, out) => [Math.cos(x)]"))
+                            "(x, slope, out) => [x > 0 ? 1 : slope, x < 0 ? x : 0]"),
+                        py=("{0} if {0} > 0.0 else {0} * {1}",
+                            ("1.0 if {0} > 0.0 else {1}", "{0} if {0} < 0.0 else 0.0")))  # fmt: skip
+sin = Primitive("sin", math.sin, lambda x, out: (cos(x),), js=("(x) => Math.sin(x)", "(x, out) => [Math.cos(x)]"),
+                py=("sin({0})", ("cos({0})",)))  # fmt: skip
 cos: Primitive = Primitive("cos", math.cos, lambda x, out: (-sin(x),),
-                           js=("(x) => Math.cos(x)", "(x, out) => [-Math.sin(x)]"))  # fmt: skip
+                           js=("(x) => Math.cos(x)", "(x, out) => [-Math.sin(x)]"),
+                           py=("cos({0})", ("-sin({0})",)))  # fmt: skip
 sum_ = Primitive("sum", _sum, _sum_derivatives, symbol="Σ", arity=None,
                  js=("(...xs) => xs.reduce((acc, x) => acc + x, 0)",
-                     "(...args) => args.slice(1).map(() => 1)"))  # fmt: skip
+                     "(...args) => args.slice(1).map(() => 1)"),
+                 py=(lambda *xs: " + ".join(("0.0", *xs)), lambda *args: ("1.0",) * (len(args) - 1)))  # fmt: skip
 dot = Primitive("dot", _dot, _dot_derivatives, symbol="w·x+b", arity=None,
-                js=(_DOT_JS, _DOT_DERIVATIVES_JS))  # fmt: skip
+                js=(_DOT_JS, _DOT_DERIVATIVES_JS), py=(_dot_py, _dot_derivatives_py))  # fmt: skip
 
 PRIMITIVES: dict[str, Primitive] = {
     p.name: p

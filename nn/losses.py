@@ -1,24 +1,36 @@
 """Loss functions: how far a model's outputs are from the targets, as one Value.
 
-Every loss averages over the examples it is given. The two cross-entropies are
-numerically stable for any logit: the binary one uses softplus, a primitive
-whose derivative is exactly the sigmoid, and the multi-class one subtracts the
-largest logit before exponentiating (log-sum-exp).
+Every loss is the mean of one term per example (`TERMS`, `mean`). The two
+cross-entropies are numerically stable for any logit: the binary one uses
+softplus, a primitive whose derivative is exactly the sigmoid, and the
+multi-class one is one primitive, `cross_entropy`, which subtracts the largest
+logit before exponentiating (log-sum-exp) and whose gradient is the textbook
+softmax minus one-hot.
+
+A term takes its target as a number or as a Value, and chooses nothing from
+``.data``: every choice a target or a value makes is an operation. That is what
+lets a compiled training step (`nn.train(compile=True)`) take the targets as
+inputs instead of freezing the first batch's into its code.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import autograd
-from autograd import Primitive, Value
+from autograd import Primitive, Value, data_of
 
 __all__ = [
+    "TERMS",
     "binary_cross_entropy_with_logits",
+    "check_targets",
+    "cross_entropy",
     "hinge",
     "l1_penalty",
     "l2_penalty",
+    "mean",
     "mean_squared_error",
     "softmax_cross_entropy",
     "softplus",
@@ -42,9 +54,92 @@ def _check_pairs(name: str, outputs: Sequence[object], targets: Sequence[object]
     return len(outputs)
 
 
-def _mean(terms: Sequence[Value | float]) -> Value:
-    # multiply by the reciprocal, as micrograd's demo does, so results match it to the last bit
+def _cross_entropy(*operands: float) -> float:
+    *logits, target = operands
+    m = max(logits)  # NOTE: the shift that keeps exp from overflowing; the loss does not depend on it
+    total = 0.0
+    for z in logits:
+        total += math.exp(z - m)
+    return (math.log(total) + m) - logits[_class_index(target, len(logits))]
+
+
+def _cross_entropy_derivatives(*args: Any) -> tuple[Any, ...]:
+    # d/dz_j = softmax(z)_j - [j is the target]; the target, a class index, has no derivative
+    *logits, target, _ = args
+    t, m = _class_index(data_of(target), len(logits)), max(data_of(z) for z in logits)
+    exps = [autograd.exp(z - m) for z in logits]
+    total: Any = 0.0
+    for e in exps:
+        total = total + e
+    return (*[e / total - (1.0 if j == t else 0.0) for j, e in enumerate(exps)], 0.0)
+
+
+def _class_index(target: float, classes: int) -> int:
+    if not (target.is_integer() and 0 <= target < classes):
+        raise ValueError(f"cross_entropy: target {target!r} is not a class index below {classes}")
+    return int(target)
+
+
+cross_entropy = Primitive("cross_entropy", _cross_entropy, _cross_entropy_derivatives, symbol="CE", arity=None)
+"""``cross_entropy(z_0, ..., z_k-1, target)``: -log softmax(z)[target], one node, for any logits."""
+
+
+def mean(terms: Sequence[Value | float]) -> Value:
+    """The mean of the examples' terms: one sum node, times 1 / n.
+
+    It multiplies by the reciprocal, as micrograd's demo does, so that results
+    match it to the last bit.
+    """
     return autograd.sum(terms) * (1.0 / len(terms))
+
+
+def squared_error(output: Value, target: Value | float) -> Value:
+    """One example's term of `mean_squared_error`: (output - target)^2."""
+    return (output - target) ** 2
+
+
+def hinge_term(score: Value, label: Value | float) -> Value:
+    """One example's term of `hinge`: relu(1 - label * score)."""
+    return (1 + -label * score).relu()
+
+
+def logistic_term(logit: Value, label: Value | float) -> Value:
+    """One example's term of `binary_cross_entropy_with_logits`: softplus(z) - z * [label is 1].
+
+    The indicator is relu(label): 1 for label 1, 0 for 0 or -1, an operation
+    rather than an ``if``, so that a compiled step takes the label as an input.
+    """
+    return softplus(logit) - logit * autograd.relu(label)
+
+
+def cross_entropy_term(logits: Sequence[Value], target: Value | float) -> Value:
+    """One example's term of `softmax_cross_entropy`: the `cross_entropy` primitive."""
+    return cross_entropy(*logits, target)  # type: ignore[no-any-return]
+
+
+def check_targets(loss: str, targets: Sequence[Any], classes: int = 2) -> None:
+    """The targets a loss of `TERMS` accepts, or a ValueError naming the first it does not.
+
+    hinge: -1 and +1; bce: 0 and 1 (or -1 and 1); cross_entropy: an int
+    class index below `classes`; mse: any number. The losses check their
+    targets with it, and a compiled training run checks a whole data set.
+    """
+    for y in targets:
+        if loss == "hinge" and y not in (-1, 1):
+            raise ValueError(f"hinge needs labels -1 and +1, got {y!r}")
+        if loss == "bce" and y not in (-1, 0, 1):
+            raise ValueError(f"binary_cross_entropy_with_logits needs labels 0 and 1 (or -1 and 1), got {y!r}")
+        if loss == "cross_entropy" and (isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < classes):
+            raise ValueError(f"softmax_cross_entropy: target {y!r} is not a class index below {classes}")
+
+
+TERMS: dict[str, Callable[[Any, Any], Value]] = {
+    "hinge": hinge_term,
+    "mse": squared_error,
+    "bce": logistic_term,
+    "cross_entropy": cross_entropy_term,
+}
+"""Each loss's term for one example, from the model's output and the target, by the names `nn.train` uses."""
 
 
 def mean_squared_error(outputs: Sequence[Value | float], targets: Sequence[float]) -> Value:
@@ -55,7 +150,7 @@ def mean_squared_error(outputs: Sequence[Value | float], targets: Sequence[float
         2.5
     """
     _check_pairs("mean_squared_error", outputs, targets)
-    return _mean([(o - t) ** 2 for o, t in zip(outputs, targets)])
+    return mean([squared_error(o, t) for o, t in zip(outputs, targets)])
 
 
 def hinge(scores: Sequence[Value], labels: Sequence[float]) -> Value:
@@ -66,10 +161,8 @@ def hinge(scores: Sequence[Value], labels: Sequence[float]) -> Value:
         0.25
     """
     _check_pairs("hinge", scores, labels)
-    for y in labels:
-        if y not in (-1, 1):
-            raise ValueError(f"hinge needs labels -1 and +1, got {y!r}")
-    return _mean([(1 + -y * s).relu() for y, s in zip(labels, scores)])
+    check_targets("hinge", labels)
+    return mean([hinge_term(s, y) for s, y in zip(scores, labels)])
 
 
 def binary_cross_entropy_with_logits(logits: Sequence[Value], labels: Sequence[float]) -> Value:
@@ -83,12 +176,8 @@ def binary_cross_entropy_with_logits(logits: Sequence[Value], labels: Sequence[f
         0.693147
     """
     _check_pairs("binary_cross_entropy_with_logits", logits, labels)
-    terms = []
-    for z, y in zip(logits, labels):
-        if y not in (-1, 0, 1):
-            raise ValueError(f"binary_cross_entropy_with_logits needs labels 0 and 1 (or -1 and 1), got {y!r}")
-        terms.append(softplus(z) - z * (1.0 if y == 1 else 0.0))
-    return _mean(terms)
+    check_targets("bce", labels)
+    return mean([logistic_term(z, y) for z, y in zip(logits, labels)])
 
 
 def softmax_cross_entropy(logits: Sequence[Sequence[Value]], targets: Sequence[int]) -> Value:
@@ -100,15 +189,9 @@ def softmax_cross_entropy(logits: Sequence[Sequence[Value]], targets: Sequence[i
         1000.0
     """
     _check_pairs("softmax_cross_entropy", logits, targets)
-    terms = []
     for row, target in zip(logits, targets):
-        if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(row):
-            raise ValueError(f"softmax_cross_entropy: target {target!r} is not a class index below {len(row)}")
-        # NOTE: the shift m is a constant: softmax does not change when every logit moves by m.
-        m = max(z.data for z in row)
-        log_sum_exp = autograd.sum([(z - m).exp() for z in row]).log() + m
-        terms.append(log_sum_exp - row[target])
-    return _mean(terms)
+        check_targets("cross_entropy", [target], len(row))
+    return mean([cross_entropy_term(row, target) for row, target in zip(logits, targets)])
 
 
 def l1_penalty(parameters: Sequence[Value], alpha: float) -> Value:

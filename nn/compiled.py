@@ -1,0 +1,140 @@
+"""Compiled training steps for `nn.train(compile=True)`: the step traced once, then run as written-out Python.
+
+The step of a model and a loss (plus its penalties) is traced for one
+example and written out by `autograd.compile_batch`: forward and backward
+for one example, in a loop over the batch. It gives the gradients
+``total.backward()`` gives, bit for bit, without building a graph. Steps are
+kept by batch size (a last partial batch gets its own) and by the model's
+structure: if that changes (an activation replaced, a parameter list
+changed), the step is traced again.
+
+What makes a step compilable: an `nn.MLP` without batch normalisation and
+without active dropout (both make each step's graph depend on the batch or
+on a random mask), a loss from `nn.losses.TERMS`, and rows of numbers. When
+that fails, or when a compiled step meets an error or a number that is not
+finite, the step runs on the dynamic engine instead, which gives its own
+result or its own error, and a `autograd.CompileWarning` says so, once.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autograd import CompileError, CompileWarning, Value, compile_batch
+from autograd.compiler import CompiledBatch
+from nn import losses
+from nn.layers import MLP
+
+__all__ = ["CompiledSteps"]
+
+
+class CompiledSteps:
+    """The compiled steps of one training run: ``loss, outputs = steps.run(indices)`` fills the gradients.
+
+    Args:
+        model: the model being trained.
+        loss: a name of `nn.losses.TERMS`.
+        X, y: the training set.
+        penalised: adds the run's penalties to a loss, as the dynamic step does.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        loss: str,
+        X: Sequence[Sequence[float]],
+        y: Sequence[float],
+        penalised: Callable[[Value], Value],
+    ) -> None:
+        self.model, self.loss, self.penalised = model, loss, penalised
+        self.steps: dict[tuple[int, Any], CompiledBatch] = {}
+        self.warned = False
+        self.reason = _refusal(model, loss)
+        self.rows: list[tuple[float, ...]] = []
+        if self.reason is None:
+            targets = [int(t) for t in y] if loss == "cross_entropy" else list(y)  # as the dynamic step has them
+            losses.check_targets(loss, targets, len(model.layers[-1].neurons))  # the loss's checks, all at once
+            try:
+                self.rows = [(*map(_number, x), _number(t)) for x, t in zip(X, targets)]
+            except TypeError as error:
+                self.reason = str(error)
+
+    def run(self, indices: Sequence[int]) -> tuple[float, list[Any]] | None:
+        """Run the step on the examples at `indices`: the loss and the outputs; None to run it dynamically.
+
+        On success every parameter's ``.grad`` holds its gradient, as after
+        ``zero_grad()`` and ``total.backward()``.
+        """
+        if self.reason is not None:
+            return self._fall_back(self.reason)
+        parameters = self.model.parameters()
+        key = (len(indices), _structure(self.model, parameters))
+        step = self.steps.get(key)
+        if step is None:
+            try:
+                step = self._compile(parameters, indices)
+            except CompileError as error:
+                self.reason = str(error)
+                return self._fall_back(self.reason)
+            self.steps[key] = step
+        rows = self.rows
+        try:
+            loss, outputs, grads = step([p.data for p in parameters], [rows[i] for i in indices])
+        except (ArithmeticError, ValueError) as error:
+            return self._fall_back(f"{type(error).__name__} in the compiled step")
+        if not (math.isfinite(loss) and all(map(math.isfinite, grads))):
+            return self._fall_back("a loss or gradient that is not finite")
+        for p, g in zip(parameters, grads):
+            p.grad = g
+        return loss, outputs
+
+    def _compile(self, parameters: list[Value], indices: Sequence[int]) -> CompiledBatch:
+        model, term = self.model, losses.TERMS[self.loss]
+
+        def example(xs: list[Value]) -> tuple[Value, Any]:
+            output = model(xs[:-1])
+            return term(output, xs[-1]), output
+
+        names = [name.replace("layers.", "L").replace("neurons.", "n").replace(".", "_") for name, _ in model.named_parameters()]
+        return compile_batch(
+            parameters,
+            example,
+            lambda terms: self.penalised(losses.mean(terms)),
+            self.rows[indices[0]],
+            len(indices),
+            names,
+        )
+
+    def _fall_back(self, reason: str) -> None:
+        if not self.warned:
+            self.warned = True
+            warnings.warn(f"compiled training: {reason}; running on the dynamic engine", CompileWarning, stacklevel=4)
+        return None
+
+
+def _refusal(model: Any, loss: str) -> str | None:
+    """Why the model's step cannot be compiled, or None."""
+    if not isinstance(model, MLP):
+        return f"a {type(model).__name__} is not an nn.MLP"
+    if model.norms:
+        return "batch normalisation couples the examples of a batch"
+    if model.dropouts and model.training and model.dropouts[0].p > 0.0:
+        return "dropout draws a new mask every step"
+    if loss not in losses.TERMS:
+        return f"the loss {loss!r} has no per-example term"
+    return None
+
+
+def _structure(model: MLP, parameters: list[Value]) -> tuple[Any, ...]:
+    """What the graph of a step depends on besides the numbers: the parameters, each neuron's function and form."""
+    neurons = tuple((n._act, n.fused) for layer in model.layers for n in layer.neurons)
+    return (*map(id, parameters), neurons, model.training)
+
+
+def _number(x: object) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"a training value is a {type(x).__name__}, not a number")
+    return float(x)
