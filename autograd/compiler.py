@@ -45,7 +45,7 @@ __all__ = ["CompileError", "CompileWarning", "Compiled", "CompiledBatch", "compi
 WIDE = 64
 """An n-ary node (sum, dot) with more operands than this calls its forward function instead of a written-out sum."""
 
-_MATH = {name: getattr(math, name) for name in ("exp", "log", "sqrt", "tanh", "sin", "cos", "inf", "nan")}
+_MATH = {name: getattr(math, name) for name in ("exp", "log", "sqrt", "tanh", "sin", "cos", "inf", "nan", "isfinite")}
 _NAME = re.compile(r"[A-Za-z_]\w*")
 _TOKEN = re.compile(r"[\w.]+|\([\w.+-]*\)")
 """A name, a number, or a parenthesised constant: a factor that needs no parentheses."""
@@ -69,6 +69,12 @@ class _Writer:
     names: dict[int, str] = field(default_factory=dict)
     namespace: dict[str, Any] = field(default_factory=lambda: dict(_MATH))
     count: int = 0
+    shared: dict[str, int] = field(default_factory=dict)
+    """The names of the inputs every call shares (parameters), by their place in the ``parameters`` list."""
+    slices: dict[tuple[int, int], str] = field(default_factory=dict)
+    """Runs of parameters passed whole to wide nodes, each a name for ``parameters[start:stop]``."""
+    groups: dict[tuple[str, ...], str] = field(default_factory=dict)
+    """Runs of other values passed whole to wide nodes, each a name for a tuple."""
 
     def name(self, operand: Value | float) -> str:
         if type(operand) is float:
@@ -118,13 +124,50 @@ class _Checked:
         return op.check_locals(op.derivatives(*args), len(args) - 1)
 
 
-def _forward(writer: _Writer, op: Primitive, operands: list[str]) -> str:
-    template = None if op.py is None or (op.arity is None and len(operands) > WIDE) else op.py[0]
+def _forward(writer: _Writer, op: Primitive, operands: list[str], lines: list[str]) -> str:
+    if op.arity is None and len(operands) > WIDE:  # too wide to write out: the forward function, on runs
+        return f"{writer.function(op, 'forward')}({', '.join(_runs(writer, operands, lines))})"
+    template = None if op.py is None else op.py[0]
     if template is None:
         return f"{writer.function(op, 'forward')}({', '.join(operands)})"
     if callable(template):
         return str(template(*operands))
     return str(template.format(*operands, forward=writer.function(op, "forward")))
+
+
+def _runs(writer: _Writer, operands: list[str], lines: list[str]) -> list[str]:
+    """The operands with long runs passed whole: ``*P0_16`` for parameters[0:16], ``*T3`` for a tuple of values.
+
+    A run of values gets its tuple written into `lines` where it is first used,
+    so that the nodes sharing it (a layer's neurons) build it once.
+    """
+    out: list[str] = []
+    start = 0
+    while start < len(operands):
+        stop = start + 1
+        if operands[start] in writer.shared:
+            first = writer.shared[operands[start]]
+            while stop < len(operands) and writer.shared.get(operands[stop]) == first + stop - start:
+                stop += 1
+        elif _NAME.fullmatch(operands[start]):
+            while stop < len(operands) and _NAME.fullmatch(operands[stop]) and operands[stop] not in writer.shared:
+                stop += 1
+        if stop - start < 8:
+            out.append(operands[start])
+            start += 1
+            continue
+        run = tuple(operands[start:stop])
+        if run[0] in writer.shared:
+            span = (writer.shared[run[0]], writer.shared[run[0]] + len(run))
+            name = writer.slices.setdefault(span, f"P{span[0]}_{span[1]}")
+        elif run in writer.groups:
+            name = writer.groups[run]
+        else:
+            name = writer.groups[run] = f"T{len(writer.groups)}"
+            lines.append(f"{name} = ({', '.join(run)},)")
+        out.append(f"*{name}")
+        start = stop
+    return out
 
 
 def _derivatives(writer: _Writer, op: Primitive, operands: list[str], out: str, lines: list[str]) -> list[str]:
@@ -147,18 +190,36 @@ def _times(local: str, g: str) -> str:
     return f"{local} * {g}" if _TOKEN.fullmatch(local) else f"({local}) * {g}"
 
 
+@dataclass
+class _Lines:
+    """The lines written for a region of a graph, and the names of values that skipped lines multiply by."""
+
+    forward: list[str]
+    backward: list[str]
+    checked: list[str]
+
+
 def _write(
     writer: _Writer,
     nodes: Sequence[Value],
     wanted: set[int],
     seeded: set[int],
+    started: set[str],
     special: Callable[[Value, list[str], str], bool] | None = None,
-) -> tuple[list[str], list[str]]:
+    skip: bool = False,
+) -> _Lines:
     """The forward and backward lines of `nodes` (a topological order).
 
-    `wanted`: ids of leaves whose gradient accumulators exist already (``+=``);
-    `seeded`: ids of nodes whose gradient is set before the backward lines run.
-    `special(node, lines, "forward" or "backward")` may write a node itself (returns True).
+    `wanted`: ids of the leaves whose gradients are asked for; their sums
+    (``g_name``) only grow, from 0.0 where the name is not yet in `started`
+    (which this updates). `seeded`: ids of
+    nodes whose gradient is set before the backward lines. `special(node,
+    lines, "forward" or "backward")` may write a node itself (it returns True).
+    With `skip`, a node whose gradient is zero adds nothing to the wanted
+    sums, as in `backpropagate`; that is exact while the derivatives it would
+    have multiplied are finite: their names are listed in ``checked``, for
+    the caller to check, and the others are checked where lines are skipped
+    (added to ``check``, which the caller must start and test).
     """
     forward: list[str] = []
     needs = set(wanted)
@@ -170,33 +231,120 @@ def _write(
         operands = node._edges[0::2]
         op = node._op
         assert op is not None  # only computed nodes are in a topological order
-        forward.append(f"{out} = {_forward(writer, op, [writer.name(o) for o in operands])}")
+        forward.append(f"{out} = {_forward(writer, op, [writer.name(o) for o in operands], forward)}")
         if any(id(o) in needs for o in operands if type(o) is not float):
             needs.add(id(node))
-    backward: list[str] = []
-    started = set(wanted) | set(seeded)
+    # NOTE: a computed node's gradient is written once, as the sum of its terms in the order backward()
+    # adds them, when its own turn comes. backward() starts that sum at 0.0, and 0.0 + t differs from t
+    # only when t is -0.0; the sign of a zero gradient changes no sum it is later multiplied into,
+    # since those sums (the wanted ones) start at +0.0 too. So the 0.0 is left out.
+    terms: dict[int, list[str]] = {}
+    blocks = [_Block(None)]
     for node in reversed(nodes):
         if id(node) not in needs:
             continue
-        if special is not None and special(node, backward, "backward"):
-            continue
         out, op = writer.names[id(node)], node._op
         g = "g_" + out
+        block = blocks[-1]
+        if id(node) not in seeded:
+            block.lines += _sum_lines(g, terms.pop(id(node), ["0.0"]))
+        if skip and not terms and node is not nodes[0]:  # every gradient still to come is a multiple of g
+            if block.guard is not None and not block.adds:  # nothing skipped yet: move the guard down to g
+                blocks.pop()
+                blocks[-1].merge(block)
+            block = _Block(g)
+            blocks.append(block)
+        if special is not None and special(node, block.lines, "backward"):
+            continue
         assert op is not None
         operands = node._edges[0::2]
         sources = [writer.name(o) for o in operands]
         targets = [(k, o) for k, o in enumerate(operands) if type(o) is not float and id(o) in needs]
         if not targets:
             continue
-        locals_ = _derivatives(writer, op, sources, out, backward)
+        before = len(block.lines)
+        locals_ = _derivatives(writer, op, sources, out, block.lines)
+        block.derivatives += block.lines[before:]
+        sums: dict[str, list[str]] = {}  # the wanted sums this node adds to, each term in order
         for k, operand in targets:
-            go = "g_" + writer.names[id(operand)]
-            if id(operand) in started:
-                backward.append(f"{go} += {_times(locals_[k], g)}")
-            else:  # a node's gradient starts at 0.0, as in backward()
-                backward.append(f"{go} = 0.0 + {_times(locals_[k], g)}")
-                started.add(id(operand))
-    return forward, backward
+            local = locals_[k]
+            if _TOKEN.fullmatch(local):
+                block.read += [local] if _NAME.fullmatch(local) else []
+            else:
+                block.computed.append(local)
+            if id(operand) in wanted:
+                sums.setdefault("g_" + writer.names[id(operand)], []).append(_times(local, g))
+            else:
+                terms.setdefault(id(operand), []).append(_times(local, g))
+        lines = [f"{name} = {name if name in started else '0.0'} + {' + '.join(added)}" for name, added in sums.items()]
+        started.update(sums)
+        reads = [locals_[k] for k, operand in targets if id(operand) in wanted]
+        block.adds = block.adds or bool(lines)
+        if skip and len(lines) > 2 and g != block.guard and all(_TOKEN.fullmatch(local) for local in reads):
+            block.lines += [f"if {g}:  # a zero gradient adds nothing", *_indented(lines)]
+        else:
+            block.lines += lines
+    return _Lines(forward, _nest(blocks), [name for block in blocks for name in block.read])
+
+
+@dataclass
+class _Block:
+    """Backward lines that run only when `guard`, a gradient, is not zero (None: always).
+
+    When a gradient is zero, backward() skips its node: every term it would
+    add is 0 times a derivative, which changes nothing while that derivative
+    is finite. So once every gradient still to come is a multiple of one
+    gradient, the rest of the lines can wait for it to be non-zero; when it
+    is zero, the derivatives those lines would read are only checked for
+    being finite (`computed` here; names they `read` are checked by the caller).
+    """
+
+    guard: str | None
+    lines: list[str] = field(default_factory=list)
+    adds: bool = False
+    """True once a line adds to a wanted gradient."""
+
+    def merge(self, inner: _Block) -> None:
+        """Take the lines of `inner` as this block's own (they run when this block's guard holds)."""
+        self.lines += inner.lines
+        self.derivatives += inner.derivatives
+        self.computed += inner.computed
+        self.read += inner.read
+        self.adds = self.adds or inner.adds
+
+    derivatives: list[str] = field(default_factory=list)
+    computed: list[str] = field(default_factory=list)
+    read: list[str] = field(default_factory=list)
+
+
+def _nest(blocks: list[_Block]) -> list[str]:
+    """The blocks' lines, each guarded block inside the one before it, its else branch checking derivatives."""
+    lines: list[str] = []
+    derivatives: list[str] = []
+    computed: list[str] = []
+    for block in reversed(blocks):
+        derivatives = block.derivatives + derivatives
+        computed = block.computed + computed
+        if block.guard is None:
+            lines = block.lines + lines
+            continue
+        otherwise = [*derivatives, *_sum_lines("check", ["check", *(f"({c})" for c in computed)])] if computed else []
+        lines = [f"if {block.guard}:", *_indented(block.lines + lines)]
+        if otherwise:
+            lines += ["else:  # nothing to add, unless a derivative is not finite", *_indented(otherwise)]
+    return lines
+
+
+def _indented(lines: list[str]) -> list[str]:
+    return [f"    {line}" for line in lines]
+
+
+def _sum_lines(name: str, terms: list[str]) -> list[str]:
+    """`name` = the terms added left to right, in lines of at most `WIDE` terms (deep expressions do not compile)."""
+    lines = [f"{name} = {' + '.join(terms[:WIDE])}"]
+    for start in range(WIDE, len(terms), WIDE):
+        lines.append(f"{name} = {name} + {' + '.join(terms[start : start + WIDE])}")
+    return lines
 
 
 def _leaves(nodes: Iterable[Value]) -> set[int]:
@@ -227,7 +375,8 @@ def _identifiers(names: Sequence[str], fallback: str) -> list[str]:
     out = []
     for k, name in enumerate(names):
         name = re.sub(r"\W", "_", name)
-        if not name.isidentifier() or keyword.iskeyword(name) or name in seen or name in _MATH or _RESERVED.fullmatch(name):
+        usable = name.isidentifier() and not keyword.iskeyword(name) and not _RESERVED.fullmatch(name)
+        if not usable or name in seen or name in _MATH:
             name = f"{fallback}{k}"
         seen.add(name)
         out.append(name)
@@ -267,14 +416,16 @@ class Compiled:
             if leaf._op is None and id(leaf) not in writer.names:  # made inside the function: a constant
                 writer.names[id(leaf)] = writer.constant(leaf.data)
         wanted = {id(x) for x in inputs}
+        started: set[str] = set()
         if out._op is None:  # the function returned an input or a constant
             result = writer.name(out)
             forward, backward = [], []
         else:
-            forward, backward = _write(writer, order, wanted, {id(out)})
+            lines = _write(writer, order, wanted, {id(out)}, started)
+            forward, backward = lines.forward, lines.backward
             result = writer.names[id(out)]
         grads = ["g_" + name for name in params]
-        seeds = [f"{g} = {'1.0' if x is out else '0.0'}" for g, x in zip(grads, inputs)]
+        seeds = [f"{g} = {'1.0' if x is out else '0.0'}" for g, x in zip(grads, inputs) if g not in started]
         if out._op is not None:
             seeds.append(f"g_{result} = 1.0")
         self.source = (
@@ -300,7 +451,8 @@ class Compiled:
     def _dynamic(self, values: list[float], reason: str) -> tuple[float, tuple[float, ...]]:
         if not self._warned:
             self._warned = True
-            warnings.warn(f"compiled function: {reason}; running it on the dynamic engine", CompileWarning, stacklevel=3)
+            message = f"compiled function: {reason}; running it on the dynamic engine"
+            warnings.warn(message, CompileWarning, stacklevel=3)
         inputs = [Value(x) for x in values]
         with enable_grad():
             out = self.fn(*inputs)
@@ -391,8 +543,9 @@ def compile_batch(
     params = _identifiers(list(names) if len(names) == len(parameters) else [], "p")
     if len(params) != len(parameters):
         params = [f"p{k}" for k in range(len(parameters))]
-    for p, name in zip(parameters, params):
+    for k, (p, name) in enumerate(zip(parameters, params)):
         writer.names[id(p)] = name
+        writer.shared[name] = k
     inputs = [Value(float(x)) for x in row]
     columns = [f"x{k}" for k in range(len(inputs))]
     for x, name in zip(inputs, columns):
@@ -409,16 +562,20 @@ def compile_batch(
     if strangers:
         raise CompileError("an example reaches a leaf Value that is neither a parameter nor an input")
     wanted = {id(p) for p in parameters}
-    body_forward, body_backward = _write(writer, region, wanted, {id(term)})
+    grads = ["g_" + name for name in params]
+    body = _write(writer, region, wanted, {id(term)}, set(grads), skip=True)
+    body_forward, body_backward = body.forward, body.backward
+    shared = set(params)
+    checked = [name for name in dict.fromkeys(body.checked) if name not in shared]  # parameters: checked once
     outputs = output if isinstance(output, list) else [output]
     shown = [writer.name(o) for o in outputs]
 
     batch_sum = _find_sum(loss, terms)
-    tail = topological_order(loss)
-    if _leaves(tail) - wanted - {id(t) for t in terms}:
+    tail_order = topological_order(loss)
+    if _leaves(tail_order) - wanted - {id(t) for t in terms}:
         raise CompileError("the loss reaches a leaf Value that is neither a parameter nor a term")
     saved = sorted(
-        {n for line in body_backward for n in _NAME.findall(line)} & {*columns, *writer.names.values()} - set(params),
+        {n for line in body_backward for n in _NAME.findall(line)} & {*columns, *writer.names.values()} - shared,
         key=_natural,
     )
     g_term = "g_" + writer.names[id(term)]
@@ -428,16 +585,20 @@ def compile_batch(
             return False
         if phase == "forward":  # the loop over the batch, then the sum of its terms
             name = writer.new(node)
+            writer.groups = {}  # a tuple of one example's values is built in the loop
             lines += [
                 "tape, terms, outputs = [], [], []",
                 f"for {', '.join(columns)}, in rows:",
                 *[f"    {line}" for line in body_forward],
+                *_indented(_sum_lines("check", ["check", *checked]) if checked else []),
                 f"    tape.append(({''.join(s + ', ' for s in saved)}))",
                 f"    terms.append({writer.names[id(term)]})",
                 f"    outputs.append({shown[0] if not isinstance(output, list) else '[' + ', '.join(shown) + ']'})",
                 f"{name} = {writer.function(rules.sum_, 'forward')}(*terms)",
             ]
             return True
+        lines += [f"{g} = 0.0" for g in grads if g not in started]  # what the loss adds beyond the examples' terms
+        started.update(grads)
         lines += [
             f"g_term = 0.0 + g_{writer.names[id(node)]}  # each term's gradient: 1.0 times the sum's",
             f"for {', '.join(saved)}, in reversed(tape):" if saved else "for _ in tape:",
@@ -446,15 +607,20 @@ def compile_batch(
         ]
         return True
 
-    tail_forward, tail_backward = _write(writer, tail, wanted, {id(loss)}, sum_of_terms)
+    started: set[str] = set()
+    writer.groups = {}
+    tail = _write(writer, tail_order, wanted, {id(loss)}, started, sum_of_terms)
+    tail_forward, tail_backward = tail.forward, tail.backward
     result = writer.names[id(loss)]
-    grads = ["g_" + name for name in params]
     lines = [
         f"({''.join(p + ', ' for p in params)}) = parameters",
-        *[f"{g} = 0.0" for g in grads],
+        *[f"{name} = parameters[{start}:{stop}]" for (start, stop), name in writer.slices.items()],
+        "check = sum(parameters)  # skipped lines are exact where what they would multiply is finite",
         *tail_forward,
         f"g_{result} = 1.0",
         *tail_backward,
+        "if not isfinite(check):",
+        "    raise FloatingPointError('a number that is not finite: the dynamic engine takes this step')",
         f"return {result}, outputs, [{', '.join(grads)}]",
     ]
     source = f"def step(parameters, rows):\n{_indent(lines, 1)}"

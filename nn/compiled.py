@@ -51,6 +51,8 @@ class CompiledSteps:
     ) -> None:
         self.model, self.loss, self.penalised = model, loss, penalised
         self.steps: dict[tuple[int, Any], CompiledBatch] = {}
+        self.parameters: list[Value] = []
+        """The parameters, in the order the compiled steps take them."""
         self.warned = False
         self.reason = _refusal(model, loss)
         self.rows: list[tuple[float, ...]] = []
@@ -69,36 +71,39 @@ class CompiledSteps:
         ``zero_grad()`` and ``total.backward()``.
         """
         if self.reason is not None:
-            return self._fall_back(self.reason)
-        parameters = self.model.parameters()
-        key = (len(indices), _structure(self.model, parameters))
+            self._fall_back(self.reason)
+            return None
+        key = (len(indices), _structure(self.model))
         step = self.steps.get(key)
         if step is None:
             try:
-                step = self._compile(parameters, indices)
+                step = self.steps[key] = self._compile(indices)
             except CompileError as error:
                 self.reason = str(error)
-                return self._fall_back(self.reason)
-            self.steps[key] = step
-        rows = self.rows
+                self._fall_back(self.reason)
+                return None
+        parameters, rows = self.parameters, self.rows
         try:
             loss, outputs, grads = step([p.data for p in parameters], [rows[i] for i in indices])
         except (ArithmeticError, ValueError) as error:
-            return self._fall_back(f"{type(error).__name__} in the compiled step")
+            self._fall_back(f"{type(error).__name__} in the compiled step ({error})")
+            return None
         if not (math.isfinite(loss) and all(map(math.isfinite, grads))):
-            return self._fall_back("a loss or gradient that is not finite")
+            self._fall_back("a loss or gradient that is not finite")
+            return None
         for p, g in zip(parameters, grads):
             p.grad = g
         return loss, outputs
 
-    def _compile(self, parameters: list[Value], indices: Sequence[int]) -> CompiledBatch:
+    def _compile(self, indices: Sequence[int]) -> CompiledBatch:
         model, term = self.model, losses.TERMS[self.loss]
+        self.parameters = parameters = model.parameters()
 
         def example(xs: list[Value]) -> tuple[Value, Any]:
             output = model(xs[:-1])
             return term(output, xs[-1]), output
 
-        names = [name.replace("layers.", "L").replace("neurons.", "n").replace(".", "_") for name, _ in model.named_parameters()]
+        names = [_short(name) for name, _ in model.named_parameters()]
         return compile_batch(
             parameters,
             example,
@@ -128,10 +133,21 @@ def _refusal(model: Any, loss: str) -> str | None:
     return None
 
 
-def _structure(model: MLP, parameters: list[Value]) -> tuple[Any, ...]:
-    """What the graph of a step depends on besides the numbers: the parameters, each neuron's function and form."""
-    neurons = tuple((n._act, n.fused) for layer in model.layers for n in layer.neurons)
-    return (*map(id, parameters), neurons, model.training)
+def _structure(model: MLP) -> tuple[Any, ...]:
+    """What a step's graph depends on besides numbers: each neuron's function, form and parameter objects.
+
+    Cheap enough to check every step (a change retraces); it does not look
+    inside a neuron's weight list, so replacing one weight Value of a list
+    in place goes unnoticed: replace the list.
+    """
+    return model.training, *(
+        (n._act, n.fused, id(n.w), len(n.w), id(n.b)) for layer in model.layers for n in layer.neurons
+    )
+
+
+def _short(name: str) -> str:
+    """A parameter's name as the written-out step spells it: layers.0.neurons.3.w.1 as L0_n3_w1."""
+    return name.replace("layers.", "L").replace("neurons.", "n").replace("w.", "w").replace(".", "_")
 
 
 def _number(x: object) -> float:
