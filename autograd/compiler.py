@@ -27,7 +27,9 @@ dynamic engine, which gives its own result or its own error.
 
 from __future__ import annotations
 
+import functools
 import inspect
+import itertools
 import keyword
 import math
 import re
@@ -48,7 +50,6 @@ WIDE = 64
 _MATH = {name: getattr(math, name) for name in ("exp", "log", "sqrt", "tanh", "sin", "cos", "inf", "nan", "isfinite")}
 _NAME = re.compile(r"[A-Za-z_]\w*")
 _TOKEN = re.compile(r"[\w.]+|\([\w.+-]*\)")
-"""A name, a number, or a parenthesised constant: a factor that needs no parentheses."""
 
 
 class CompileError(ValueError):
@@ -149,8 +150,8 @@ def _runs(writer: _Writer, operands: list[str], lines: list[str]) -> list[str]:
             first = writer.shared[operands[start]]
             while stop < len(operands) and writer.shared.get(operands[stop]) == first + stop - start:
                 stop += 1
-        elif _NAME.fullmatch(operands[start]):
-            while stop < len(operands) and _NAME.fullmatch(operands[stop]) and operands[stop] not in writer.shared:
+        elif operands[start].isidentifier():
+            while stop < len(operands) and operands[stop].isidentifier() and operands[stop] not in writer.shared:
                 stop += 1
         if stop - start < 8:
             out.append(operands[start])
@@ -184,10 +185,10 @@ def _derivatives(writer: _Writer, op: Primitive, operands: list[str], out: str, 
     return [f"{out}_d[{k}]" for k in range(len(operands))]
 
 
-def _times(local: str, g: str) -> str:
-    if local == "1.0":  # 1.0 * g is g, bit for bit (nan and -0.0 included)
-        return g
-    return f"{local} * {g}" if _TOKEN.fullmatch(local) else f"({local}) * {g}"
+@functools.lru_cache(maxsize=4096)
+def _simple(local: str) -> bool:
+    """True for a name, a number, or a parenthesised constant: a factor that needs no parentheses."""
+    return local.isidentifier() or _TOKEN.fullmatch(local) is not None
 
 
 @dataclass
@@ -223,6 +224,7 @@ def _write(
     """
     forward: list[str] = []
     needs = set(wanted)
+    sources: dict[int, list[str]] = {}
     for node in nodes:
         if special is not None and special(node, forward, "forward"):
             needs.add(id(node))
@@ -231,7 +233,8 @@ def _write(
         operands = node._edges[0::2]
         op = node._op
         assert op is not None  # only computed nodes are in a topological order
-        forward.append(f"{out} = {_forward(writer, op, [writer.name(o) for o in operands], forward)}")
+        sources[id(node)] = names = [writer.name(o) for o in operands]
+        forward.append(f"{out} = {_forward(writer, op, names, forward)}")
         if any(id(o) in needs for o in operands if type(o) is not float):
             needs.add(id(node))
     # NOTE: a computed node's gradient is written once, as the sum of its terms in the order backward()
@@ -258,33 +261,46 @@ def _write(
             continue
         assert op is not None
         operands = node._edges[0::2]
-        sources = [writer.name(o) for o in operands]
         targets = [(k, o) for k, o in enumerate(operands) if type(o) is not float and id(o) in needs]
         if not targets:
             continue
         before = len(block.lines)
-        locals_ = _derivatives(writer, op, sources, out, block.lines)
+        locals_ = _derivatives(writer, op, sources[id(node)], out, block.lines)
         block.derivatives += block.lines[before:]
         sums: dict[str, list[str]] = {}  # the wanted sums this node adds to, each term in order
         for k, operand in targets:
             local = locals_[k]
-            if _TOKEN.fullmatch(local):
-                block.read += [local] if _NAME.fullmatch(local) else []
+            if local == "1.0":  # 1.0 * g is g, bit for bit (nan and -0.0 included)
+                term = g
+            elif local.isidentifier():
+                block.read.append(local)
+                term = f"{local} * {g}"
+            elif _simple(local):
+                term = f"{local} * {g}"
             else:
                 block.computed.append(local)
+                term = f"({local}) * {g}"
             if id(operand) in wanted:
-                sums.setdefault("g_" + writer.names[id(operand)], []).append(_times(local, g))
+                sums.setdefault("g_" + writer.names[id(operand)], []).append(term)
             else:
-                terms.setdefault(id(operand), []).append(_times(local, g))
-        lines = [f"{name} = {name if name in started else '0.0'} + {' + '.join(added)}" for name, added in sums.items()]
+                terms.setdefault(id(operand), []).append(term)
+        lines = _vector_sums(writer, sums, started, g) if not skip and len(sums) > WIDE else []
+        lines = lines or [_add(n, added, n in started) for n, added in sums.items()]
         started.update(sums)
         reads = [locals_[k] for k, operand in targets if id(operand) in wanted]
         block.adds = block.adds or bool(lines)
-        if skip and len(lines) > 2 and g != block.guard and all(_TOKEN.fullmatch(local) for local in reads):
+        if skip and len(lines) > 2 and g != block.guard and all(map(_simple, reads)):
             block.lines += [f"if {g}:  # a zero gradient adds nothing", *_indented(lines)]
         else:
             block.lines += lines
     return _Lines(forward, _nest(blocks), [name for block in blocks for name in block.read])
+
+
+def _add(name: str, terms: list[str], started: bool) -> str:
+    """The line adding `terms` to the sum `name`, left to right (from 0.0 if it has not `started`)."""
+    if not started:
+        return f"{name} = 0.0 + {' + '.join(terms)}"
+    return f"{name} += {terms[0]}" if len(terms) == 1 else f"{name} = {name} + {' + '.join(terms)}"
 
 
 @dataclass
@@ -337,6 +353,40 @@ def _nest(blocks: list[_Block]) -> list[str]:
 
 def _indented(lines: list[str]) -> list[str]:
     return [f"    {line}" for line in lines]
+
+
+def _vector_sums(writer: _Writer, sums: dict[str, list[str]], started: set[str], g: str) -> list[str]:
+    """One comprehension for a wide node's terms into a run of parameters' gradients, when they line up.
+
+    An L2 penalty adds ``p * g`` twice to every parameter's gradient: as a
+    comprehension over ``zip(P0_n, P0_n)`` that is one line instead of n,
+    with the same arithmetic, ``(0.0 + p * g) + p * g``, for each. [] when
+    the terms do not line up (each a run of parameters, or one constant).
+    """
+    names = list(sums)
+    first = writer.shared.get(names[0][2:])
+    if first is None or any(writer.shared.get(n[2:]) != first + k for k, n in enumerate(names)):
+        return []
+    counts = {len(added) for added in sums.values()}
+    suffix = f" * {g}"
+    if len(counts) != 1 or not all(t.endswith(suffix) or t == g for added in sums.values() for t in added):
+        return []
+    columns: list[str] = []
+    for t in range(counts.pop()):
+        column = [added[t][: -len(suffix)] if added[t] != g else "1.0" for added in sums.values()]
+        if len(set(column)) == 1 and not _NAME.fullmatch(column[0]):
+            columns.append(f"repeat({column[0]})")
+            continue
+        start = writer.shared.get(column[0])
+        if start is None or any(writer.shared.get(c) != start + k for k, c in enumerate(column)):
+            return []
+        columns.append(writer.slices.setdefault((start, start + len(column)), f"P{start}_{start + len(column)}"))
+    before = [f"({', '.join(names)},)" if names[0] in started else "repeat(0.0)"]
+    writer.bind("repeat", itertools.repeat)
+    locals_ = [f"l{k}" for k in range(len(columns))]
+    added = " + ".join(f"{local} * {g}" for local in locals_)
+    loop = f"for before, {', '.join(locals_)} in zip({', '.join(before + columns)})"
+    return [f"{', '.join(names)}, = [before + {added} {loop}]"]
 
 
 def _sum_lines(name: str, terms: list[str]) -> list[str]:

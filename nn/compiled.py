@@ -28,7 +28,10 @@ from autograd.compiler import CompiledBatch
 from nn import losses
 from nn.layers import MLP
 
-__all__ = ["CompiledSteps"]
+__all__ = ["READABLE", "CompiledSteps"]
+
+READABLE = 5000
+"""Models with at most this many parameters get their names (L0_n3_w1) in the written-out step."""
 
 
 class CompiledSteps:
@@ -103,7 +106,8 @@ class CompiledSteps:
             output = model(xs[:-1])
             return term(output, xs[-1]), output
 
-        names = [_short(name) for name, _ in model.named_parameters()]
+        # readable names where the source is meant to be read; p0, p1, ... compile faster for large models
+        names = [_short(name) for name, _ in model.named_parameters()] if len(parameters) <= READABLE else []
         return compile_batch(
             parameters,
             example,
