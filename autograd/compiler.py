@@ -483,7 +483,8 @@ class Compiled:
             f"{_indent(forward, 1)}{_indent(seeds, 1)}{_indent(backward, 1)}"
             f"    return {result}, ({''.join(g + ', ' for g in grads)})\n"
         )
-        self._run = _define(self.source, writer.namespace, "compiled")
+        self.function = _define(self.source, writer.namespace, "compiled")
+        """The written-out function itself, without the guards: ``function(*floats)``."""
         self._warned = False
 
     def __call__(self, *xs: float) -> tuple[float, tuple[float, ...]]:
@@ -491,7 +492,7 @@ class Compiled:
             raise TypeError(f"the compiled function takes {self.arity} numbers, got {len(xs)}")
         values = [_number(x, k) for k, x in enumerate(xs)]
         try:
-            value, grads = self._run(*values)
+            value, grads = self.function(*values)
         except (ArithmeticError, ValueError) as error:
             return self._dynamic(values, f"{type(error).__name__}: {error}")
         if not math.isfinite(value) or not all(map(math.isfinite, grads)):
@@ -551,12 +552,12 @@ class CompiledBatch:
     """
 
     def __init__(self, source: str, run: Callable[..., Any], size: int) -> None:
-        self.source, self._run, self.size = source, run, size
+        self.source, self.function, self.size = source, run, size
 
     def __call__(self, parameters: Sequence[float], rows: Sequence[Sequence[float]]) -> Any:
         if len(rows) != self.size:
             raise ValueError(f"this compiled step takes batches of {self.size} examples, not {len(rows)}")
-        return self._run(parameters, rows)
+        return self.function(parameters, rows)
 
 
 def compile_batch(

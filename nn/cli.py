@@ -70,6 +70,7 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -372,6 +373,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=Path, help="output folder (default: runs/<dataset>)")
     t.add_argument("--config", type=Path, help="a metrics.json (or JSON settings) to repeat; options given override it")
     t.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines on stderr")
+    t.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="train on the dynamic engine, a graph built and walked every step, instead of the compiled step "
+        "(the same numbers, many times slower)",
+    )
 
     def on_a_model(name: str, summary: str, epilog: str, description: str) -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=summary, epilog=epilog, **_described(description))
@@ -416,7 +423,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "train" and args.config is not None:
             args = _with_config(parser, args.config, argv[argv.index("train") + 1 :])
         command = {"train": _train, "eval": _eval, "predict": _predict, "export": _export}[args.command]
-        return command(args)
+        with warnings.catch_warnings():  # a note on one line, not a warning's source line
+            warnings.showwarning = _note
+            return command(args)
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
     except (_ArgumentError, ValueError) as error:
@@ -428,6 +437,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted; no output was written", file=sys.stderr)
         return 130
+
+
+def _engine_text(compiled: int, steps: int) -> str:
+    if compiled == steps:
+        return "compiled steps"
+    return "dynamic engine" if compiled == 0 else f"{compiled} compiled steps, {steps - compiled} on the dynamic engine"
+
+
+def _note(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    print(f"note: {message}", file=sys.stderr)
 
 
 def _with_config(parser: argparse.ArgumentParser, path: Path, options: list[str]) -> argparse.Namespace:
@@ -508,14 +527,15 @@ def _train_into(args: argparse.Namespace, staging: Path) -> int:
             model, X, y, loss=args.loss, optimizer=optimizer, steps=args.steps, batch_size=args.batch_size,
             alpha=args.alpha, l1=args.l1, clip=args.clip, clip_value=args.clip_value, seed=args.seed,
             progress=not args.no_progress, callback=recorder,
-            validation=heldout_set if args.patience else None, patience=args.patience,
+            validation=heldout_set if args.patience else None, patience=args.patience, compile=not args.no_compile,
         )  # fmt: skip
     seconds = time.perf_counter() - started
     model.eval()  # from here on the trained model is measured and drawn as it predicts: no dropout
     whole = evaluate(model, X, y, loss=args.loss)
     heldout = evaluate(model, *heldout_set, loss=args.loss)
     final = history.final
-    print(f"{len(history.records)} steps, {_batches_text(args)}, in {seconds:.2f} s")
+    engine = "PyTorch" if args.backend == "torch" else _engine_text(history.compiled, len(history.records))
+    print(f"{len(history.records)} steps, {_batches_text(args)}, in {seconds:.2f} s ({engine})")
     if history.best_step is not None:
         ended = (
             f"stopped early: no improvement for {args.patience} steps" if history.stopped_early else "ran every step"

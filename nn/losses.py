@@ -93,9 +93,9 @@ def mean(terms: Sequence[Value | float]) -> Value:
     return autograd.sum(terms) * (1.0 / len(terms))
 
 
-def squared_error(output: Value, target: Value | float) -> Value:
+def squared_error(output: Value | float, target: Value | float) -> Value:
     """One example's term of `mean_squared_error`: (output - target)^2."""
-    return (output - target) ** 2
+    return (output - target) ** 2  # type: ignore[return-value]
 
 
 def hinge_term(score: Value, label: Value | float) -> Value:
@@ -109,7 +109,8 @@ def logistic_term(logit: Value, label: Value | float) -> Value:
     The indicator is relu(label): 1 for label 1, 0 for 0 or -1, an operation
     rather than an ``if``, so that a compiled step takes the label as an input.
     """
-    return softplus(logit) - logit * autograd.relu(label)
+    smooth: Value = softplus(logit)
+    return smooth - logit * autograd.relu(label)
 
 
 def cross_entropy_term(logits: Sequence[Value], target: Value | float) -> Value:

@@ -77,6 +77,8 @@ class History:
     """With a patience: the step after which the validation loss was lowest, whose parameters were kept."""
     stopped_early: bool = False
     """True when the patience ran out before the last step."""
+    compiled: int = 0
+    """How many steps ran compiled (``train(compile=True)``); the others ran on the dynamic engine."""
 
     @property
     def losses(self) -> list[float]:
@@ -304,6 +306,7 @@ def train(
                 optimizer.zero_grad()
                 done = None if compiled is None else compiled.run(indices)  # fills the gradients
                 if done is not None:
+                    history.compiled += 1
                     loss_value, outputs = done
                     ceiling = check_loss(step, loss_value, ceiling, history)
                 else:
