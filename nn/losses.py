@@ -109,8 +109,8 @@ def logistic_term(logit: Value, label: Value | float) -> Value:
     The indicator is relu(label): 1 for label 1, 0 for 0 or -1, an operation
     rather than an ``if``, so that a compiled step takes the label as an input.
     """
-    smooth: Value = softplus(logit)
-    return smooth - logit * autograd.relu(label)
+    term: Value = softplus(logit) - logit * autograd.relu(label)
+    return term
 
 
 def cross_entropy_term(logits: Sequence[Value], target: Value | float) -> Value:
