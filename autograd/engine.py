@@ -265,10 +265,8 @@ def backpropagate(order: list[Value], local_grads: Callable[[Value], Sequence[An
         g = node.grad
         if local_grads is None:
             edges = node._edges
-            # NOTE: skipping a node whose gradient is zero changes nothing: each of its
-            # terms, 0 * local, is a zero, and adding a zero leaves a gradient as it was
-            # (gradients start at +0.0, and sums that start there never become -0.0).
-            # Unless a local derivative is infinite or nan: 0 * inf is nan, and must arrive.
+            # NOTE: skipping a node of gradient zero changes nothing: its terms 0 * local are zeros, which leave
+            # gradients as they were (from +0.0 they never become -0.0). Unless a local is inf or nan: 0 * inf is nan.
             if g == 0.0 and isfinite(sum(edges[1::2])):
                 continue
             pairs = iter(edges)
@@ -287,29 +285,31 @@ def backpropagate(order: list[Value], local_grads: Callable[[Value], Sequence[An
 def topological_order(root: Value, *, leaves: bool = False) -> list[Value]:
     """The nodes `root` depends on, each after its operands, `root` last.
 
-    A depth-first walk in operand order (deterministic), with an explicit
-    stack, so any depth works. Leaves are left out unless `leaves` is true:
-    backward needs no step for them.
+    A depth-first walk in operand order (deterministic) with an explicit stack, so any
+    depth works. Leaves are left out unless `leaves` is true: backward needs no step for them.
     """
     if root._op is None:
         return [root] if leaves else []
     order: list[Value] = []
-    visited = {root}
+    known = {root}  # every Value met so far, leaves too
     stack: list[tuple[Value, Iterator[Any]]] = [(root, iter(root._edges[0::2]))]
     while stack:
         node, operands = stack[-1]
         for operand in operands:
-            if type(operand) is float:
+            if type(operand) is float or operand in known:
                 continue
+            known.add(operand)
             if operand._op is None:  # a leaf: no step of its own, and no operands to walk
-                if leaves and operand not in visited:
-                    visited.add(operand)
+                if leaves:
                     order.append(operand)
                 continue
-            if operand in visited:
+            below = operand._edges[0::2]
+            # NOTE: a wide node whose operands were all met (most neurons of a layer: the same weights and
+            # inputs) has nothing new below: its turn is now, after one set test at C speed (not worth it on 1 or 2).
+            if len(below) > 2 and known.issuperset(below):
+                order.append(operand)
                 continue
-            visited.add(operand)
-            stack.append((operand, iter(operand._edges[0::2])))
+            stack.append((operand, iter(below)))
             break
         else:
             stack.pop()
