@@ -185,6 +185,19 @@ def _derivatives(writer: _Writer, op: Primitive, operands: list[str], out: str, 
     return [f"{out}_d[{k}]" for k in range(len(operands))]
 
 
+_CHOICE = re.compile(r"(\S+) if ((?:(?! if | else ).)+) else (\S+)")
+"""``a if condition else b``, with simple `a` and `b` and nothing else chosen inside."""
+
+
+def _product(local: str, g: str) -> str:
+    """``(local) * g``; for a choice ``a if c else b``, the choice of products, which saves the product by 1.0."""
+    choice = _CHOICE.fullmatch(local)
+    if choice is None:
+        return f"({local}) * {g}"
+    a, condition, b = choice.groups()
+    return f"({g if a == '1.0' else f'{a} * {g}'} if {condition} else {g if b == '1.0' else f'{b} * {g}'})"
+
+
 @functools.lru_cache(maxsize=4096)
 def _simple(local: str) -> bool:
     """True for a name, a number, or a parenthesised constant: a factor that needs no parentheses."""
@@ -279,7 +292,7 @@ def _write(
                 term = f"{local} * {g}"
             else:
                 block.computed.append(local)
-                term = f"({local}) * {g}"
+                term = _product(local, g)
             if id(operand) in wanted:
                 sums.setdefault("g_" + writer.names[id(operand)], []).append(term)
             else:
