@@ -18,9 +18,11 @@ batch, so that the code grows with the network, not with the batch. Read
 
 What makes a function compilable: it performs the same operations whatever
 its inputs' values. Branches inside primitives are fine (relu, abs, pow: the
-templates carry them); Python code that reads ``.data`` to choose an
-operation or a constant is not, because the trace would freeze that choice.
-Write such a choice as an operation (a primitive) instead. A failed guard
+templates carry them); Python code that chooses by the values is not,
+because the trace would freeze that choice. A comparison of Values (``if x >
+0``) during the trace is refused with a `CompileError`; reading ``.data``
+cannot be seen, so code that chooses with it must not be compiled. Write such
+a choice as an operation (a primitive) instead. A failed guard
 (an error or a non-finite number in compiled code) reruns the call on the
 dynamic engine, which gives its own result or its own error.
 """
@@ -33,8 +35,10 @@ import itertools
 import keyword
 import math
 import re
+import threading
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -446,6 +450,66 @@ def _identifiers(names: Sequence[str], fallback: str) -> list[str]:
     return out
 
 
+# -- the trace: ordinary code run on Values, watched for comparisons ----------------------------
+
+_ORDERINGS = ("__lt__", "__le__", "__gt__", "__ge__")
+_watch = threading.local()  # .compared: the comparisons this thread made while tracing (None: not tracing)
+_watch_lock = threading.Lock()
+_watchers = 0
+
+
+@contextmanager
+def _comparisons_watched() -> Iterator[list[str]]:
+    """Record each comparison of a Value this thread makes inside the block (``x > 0`` chooses by the data).
+
+    A comparison in traced code means its operations may depend on the
+    values: the trace would freeze one branch. The methods are wrapped while
+    any thread traces; other threads' comparisons pass straight through.
+    """
+    global _watchers
+    compared: list[str] = []
+    with _watch_lock:
+        if _watchers == 0:
+            for name in _ORDERINGS:
+                setattr(Value, name, _watched(name, getattr(Value, name)))
+        _watchers += 1
+    _watch.compared = compared
+    try:
+        yield compared
+    finally:
+        _watch.compared = None
+        with _watch_lock:
+            _watchers -= 1
+            if _watchers == 0:
+                for name in _ORDERINGS:
+                    setattr(Value, name, getattr(Value, name).__wrapped__)
+
+
+def _watched(name: str, method: Callable[[Value, object], bool]) -> Callable[[Value, object], bool]:
+    symbol = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}[name]
+
+    @functools.wraps(method)
+    def compare(self: Value, other: object) -> bool:
+        compared = getattr(_watch, "compared", None)
+        if compared is not None:
+            compared.append(f"{self!r} {symbol} {other!r}")
+        return method(self, other)
+
+    return compare
+
+
+def _traced(run: Callable[[], Any]) -> Any:
+    """`run()` recording a graph; a CompileError if it compared Values on the way."""
+    with enable_grad(), _comparisons_watched() as compared:
+        result = run()
+    if compared:
+        raise CompileError(
+            f"the traced code compares Values ({compared[0]}), so its operations may depend on the data: "
+            "write the choice as an operation (relu, abs, leaky_relu, or a Primitive of your own)"
+        )
+    return result
+
+
 # -- compile: a function of numbers --------------------------------------------------------
 
 
@@ -461,8 +525,7 @@ class Compiled:
         self.fn = fn
         self.arity = len(example)
         inputs = [Value(float(x)) for x in example]
-        with enable_grad():
-            out = fn(*inputs)
+        out = _traced(lambda: fn(*inputs))
         if not isinstance(out, Value):
             raise CompileError(f"the function must return a Value, not {type(out).__name__}")
         try:
@@ -614,10 +677,9 @@ def compile_batch(
     columns = [f"x{k}" for k in range(len(inputs))]
     for x, name in zip(inputs, columns):
         writer.names[id(x)] = name
-    with enable_grad():
-        term, output = example(inputs)
-        terms = [Value(0.0) for _ in range(size)]
-        loss = total(terms)
+    term, output = _traced(lambda: example(inputs))
+    terms = [Value(0.0) for _ in range(size)]
+    loss = _traced(lambda: total(terms))
     if not isinstance(term, Value) or term._op is None or not isinstance(loss, Value):
         raise CompileError("an example's term and the loss must be computed Values")
     known = {id(v) for v in (*parameters, *inputs)}

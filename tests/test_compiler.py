@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import struct
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -179,6 +180,33 @@ class TestGuards:
         f = autograd.compile(lambda x, y: x * y, 1.0, 2.0)
         with pytest.raises(error, match=message):
             call(f)
+
+    def test_a_function_that_compares_values_is_refused_at_compile_time(self) -> None:
+        with pytest.raises(CompileError, match=r"compares Values \(Value\(data=2\.0, grad=0\.0\) > 0\)"):
+            autograd.compile(lambda x: x if x > 0 else x * -0.1, 2.0)
+        assert Value.__gt__ is Value.__dict__["__gt__"]  # the comparisons are Value's own again
+        assert autograd.compile(lambda x: x.leaky_relu(0.1), 2.0)(-3.0)[0] == -3.0 * 0.1
+
+    def test_other_threads_compare_freely_while_one_traces(self) -> None:
+        started, go_on = threading.Event(), threading.Event()
+        results: list[bool] = []
+
+        def slow(x: Value) -> Value:
+            started.set()
+            go_on.wait(5)
+            return x * 2.0
+
+        def trace() -> None:
+            autograd.compile(slow, 1.0)
+
+        tracer = threading.Thread(target=trace)
+        tracer.start()
+        started.wait(5)
+        results.append(Value(3.0) > 1.0)  # this thread is not tracing: no refusal anywhere
+        go_on.set()
+        tracer.join()
+        assert results == [True]
+        assert not hasattr(Value.__gt__, "__wrapped__")
 
     def test_bad_functions_are_refused(self) -> None:
         with pytest.raises(CompileError, match="must return a Value, not float"):
