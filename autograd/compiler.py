@@ -51,7 +51,8 @@ __all__ = ["CompileError", "CompileWarning", "Compiled", "CompiledBatch", "compi
 WIDE = 64
 """An n-ary node (sum, dot) with more operands than this calls its forward function instead of a written-out sum."""
 
-_MATH = {name: getattr(math, name) for name in ("exp", "log", "sqrt", "tanh", "sin", "cos", "inf", "nan", "isfinite")}
+_MATH = {name: getattr(math, name) for name in dir(math) if not name.startswith("_")}
+"""What templates may call: the `math` module's names (exp, log, tanh, inf, nan, ...)."""
 _NAME = re.compile(r"[A-Za-z_]\w*")
 _TOKEN = re.compile(r"[\w.]+|\([\w.+-]*\)")
 

@@ -81,9 +81,9 @@ class Primitive:
             ``{1}``, ... the operands, ``{out}`` the result, ``{forward}`` and
             ``{derivatives}`` this primitive's own two functions. A primitive
             of any arity gives two functions instead, from the operands'
-            sources (and ``out``'s) to that source. They may use ``exp``,
-            ``log``, ``sqrt``, ``tanh``, ``sin``, ``cos``, ``inf`` and ``nan``
-            (from `math`), and must compute exactly what `forward` and
+            sources (and ``out``'s) to that source. They may use the names
+            of the `math` module (``exp``, ``tanh``, ``inf``, ...) and Python's
+            builtins, and must compute exactly what `forward` and
             `derivatives` compute, to the bit. Without them, compiled code
             calls the two functions.
 

@@ -376,8 +376,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--no-compile",
         action="store_true",
-        help="train on the dynamic engine, a graph built and walked every step, instead of the compiled step "
-        "(the same numbers, many times slower)",
+        help="run every step on the dynamic engine, building and walking its graph (default: compiled steps, "
+        "which give the same numbers many times faster)",
     )
 
     def on_a_model(name: str, summary: str, epilog: str, description: str) -> argparse.ArgumentParser:
