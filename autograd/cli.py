@@ -107,6 +107,7 @@ examples:
   python -m autograd "x**2 * sin(y)" x=3 y=0.1 -o graph.svg
   python -m autograd "sigmoid(a) * log(b)" a=0 b=2 -o graph.png --rankdir TB
   python -m autograd "-x**2" x=3
+  python -m autograd "tanh(x*w + b)" x=0.5 w=-2 b=1 --source   # backprop written out as Python
 
 The expression may use numbers, the variables given as name=value, + - * / **,
 unary minus and plus, parentheses, and the functions {" ".join(FUNCTIONS)}
@@ -120,7 +121,7 @@ A value or derivative that is not finite (inf, nan) is refused.
 exit status: 0 done, 2 input refused (a one-line message), 1 picture not written"""
 
 _OPTIONS_WITH_VALUE = ("-o", "--output", "--rankdir", "--digits", "--max-nodes")
-_LONG_OPTIONS = ("--output", "--rankdir", "--digits", "--max-nodes", "--help")
+_LONG_OPTIONS = ("--output", "--rankdir", "--digits", "--max-nodes", "--help", "--source")
 
 
 class ExpressionError(ValueError):
@@ -407,6 +408,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-nodes", type=int, default=DEFAULT_MAX_NODES, help=f"largest graph to draw (default {DEFAULT_MAX_NODES})"
     )
+    parser.add_argument(
+        "--source",
+        action="store_true",
+        help="also print the forward and backward passes written out as Python (autograd.compile)",
+    )
     return parser
 
 
@@ -510,4 +516,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  d/d{name} = {derivative:.{digits}g}")
     if args.output is not None:
         print(f"graph written to {args.output}")
+    if args.source:
+        names = list(variables)
+
+        def expression(*values: Value) -> Value:
+            result = evaluate(tree, dict(zip(names, values)))
+            return result if isinstance(result, Value) else Value(result)
+
+        print(autograd.compile(expression, *numbers.values(), names=names).source, end="")
     return 0

@@ -419,6 +419,11 @@ def _leaves(nodes: Iterable[Value]) -> set[int]:
     return {id(o) for node in nodes for o in node._edges[0::2] if type(o) is not float and o._op is None}
 
 
+def _listed(names: Sequence[str]) -> str:
+    """Names as a tuple's items: ``a, b``, or ``a,`` for one, or nothing."""
+    return f"{names[0]}," if len(names) == 1 else ", ".join(names)
+
+
 def _indent(lines: Iterable[str], depth: int) -> str:
     pad = "    " * depth
     return "".join(f"{pad}{line}\n" for line in lines)
@@ -522,18 +527,19 @@ class Compiled:
     ``source`` is the written-out code.
     """
 
-    def __init__(self, fn: Callable[..., Value], example: Sequence[float]) -> None:
+    def __init__(self, fn: Callable[..., Value], example: Sequence[float], names: Sequence[str] | None = None) -> None:
         self.fn = fn
         self.arity = len(example)
         inputs = [Value(float(x)) for x in example]
         out = _traced(lambda: fn(*inputs))
         if not isinstance(out, Value):
             raise CompileError(f"the function must return a Value, not {type(out).__name__}")
-        try:
-            names = list(inspect.signature(fn).parameters)
-        except (TypeError, ValueError):
-            names = []
-        names = names if len(names) == len(inputs) else [f"x{k}" for k in range(len(inputs))]
+        if names is None:
+            try:
+                names = list(inspect.signature(fn).parameters)
+            except (TypeError, ValueError):
+                names = []
+        names = list(names) if len(names) == len(inputs) else [f"x{k}" for k in range(len(inputs))]
         writer = _Writer()
         params = _identifiers(names, "x")
         for x, name in zip(inputs, params):
@@ -545,7 +551,7 @@ class Compiled:
         wanted = {id(x) for x in inputs}
         started: set[str] = set()
         if out._op is None:  # the function returned an input or a constant
-            result = writer.name(out)
+            result = writer.names.get(id(out)) or writer.constant(out.data)
             forward, backward = [], []
         else:
             lines = _write(writer, order, wanted, {id(out)}, started)
@@ -558,7 +564,7 @@ class Compiled:
         self.source = (
             f"def compiled({', '.join(params)}):\n"
             f"{_indent(forward, 1)}{_indent(seeds, 1)}{_indent(backward, 1)}"
-            f"    return {result}, ({''.join(g + ', ' for g in grads)})\n"
+            f"    return {result}, ({_listed(grads)})\n"
         )
         self.function = _define(self.source, writer.namespace, "compiled")
         """The written-out function itself, without the guards: ``function(*floats)``."""
@@ -594,13 +600,14 @@ def _number(x: object, k: int) -> float:
     return float(x)
 
 
-def compile(fn: Callable[..., Value], *example: float) -> Compiled:
+def compile(fn: Callable[..., Value], *example: float, names: Sequence[str] | None = None) -> Compiled:
     """Trace ``fn(*Values)`` once, at `example`, and write its forward and backward passes out as Python.
 
     The result is called with numbers and returns ``(value, gradients)``:
     what ``out = fn(*map(Value, xs)); out.backward()`` gives, to the bit,
     without building a graph. `fn` must do the same operations for any
     input (see the module docstring); Values it makes itself are constants.
+    The source names the inputs after `fn`'s parameters, or `names`.
 
     Example:
         >>> import autograd
@@ -614,7 +621,7 @@ def compile(fn: Callable[..., Value], *example: float) -> Compiled:
     """
     if not callable(fn):
         raise TypeError(f"compile takes a function, not {type(fn).__name__}")
-    return Compiled(fn, [_number(x, k) for k, x in enumerate(example)])
+    return Compiled(fn, [_number(x, k) for k, x in enumerate(example)], names)
 
 
 # -- compile_batch: a training step, one traced example as the body of a loop -----------------
@@ -715,10 +722,10 @@ def compile_batch(
             writer.groups = {}  # a tuple of one example's values is built in the loop
             lines += [
                 "tape, terms, outputs = [], [], []",
-                f"for {', '.join(columns)}, in rows:",
+                f"for {_listed(columns)} in rows:",
                 *[f"    {line}" for line in body_forward],
                 *_indented(_sum_lines("check", ["check", *checked]) if checked else []),
-                f"    tape.append(({''.join(s + ', ' for s in saved)}))",
+                f"    tape.append(({_listed(saved)}))",
                 f"    terms.append({writer.names[id(term)]})",
                 f"    outputs.append({shown[0] if not isinstance(output, list) else '[' + ', '.join(shown) + ']'})",
                 f"{name} = {writer.function(rules.sum_, 'forward')}(*terms)",
@@ -728,7 +735,7 @@ def compile_batch(
         started.update(grads)
         lines += [
             f"g_term = 0.0 + g_{writer.names[id(node)]}  # each term's gradient: 1.0 times the sum's",
-            f"for {', '.join(saved)}, in reversed(tape):" if saved else "for _ in tape:",
+            f"for {_listed(saved)} in reversed(tape):" if saved else "for _ in tape:",
             f"    {g_term} = g_term",
             *[f"    {line}" for line in body_backward],
         ]
@@ -740,7 +747,7 @@ def compile_batch(
     tail_forward, tail_backward = tail.forward, tail.backward
     result = writer.names[id(loss)]
     lines = [
-        f"({''.join(p + ', ' for p in params)}) = parameters",
+        f"{_listed(params)} = parameters",
         *[f"{name} = parameters[{start}:{stop}]" for (start, stop), name in writer.slices.items()],
         "check = sum(parameters)  # skipped lines are exact where what they would multiply is finite",
         *tail_forward,

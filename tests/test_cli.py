@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd import cli
+from autograd import Value, cli
 from autograd import render as rendering
 
 
@@ -52,6 +52,19 @@ def test_leaky_relu_takes_the_input_and_the_slope(capsys: pytest.CaptureFixture[
         "  d/dy = 0.5",
         "  d/ds = -3",
     ]
+
+
+def test_source_prints_backprop_written_out_and_it_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "tanh(x*w + b) * x", "x=0.5", "w=-2", "b=1.5", "--source")
+    assert (status, err) == (0, "")
+    source = out[out.index("def compiled(x, w, b):") :]
+    namespace = {"tanh": math.tanh}
+    exec(source, namespace)  # the program's own output
+    x, w, b = Value(0.5), Value(-2.0), Value(1.5)
+    y = (x * w + b).tanh() * x
+    y.backward()
+    assert namespace["compiled"](0.5, -2.0, 1.5) == (y.data, (x.grad, w.grad, b.grad))
+    assert "g_v1 = (1.0 - v2 * v2) * g_v2" in source  # the tanh row's template
 
 
 def test_constants_only(capsys: pytest.CaptureFixture[str]) -> None:
