@@ -29,6 +29,14 @@ def test_the_gradcheck_report_shown_is_the_one_printed(tmp_path: Path) -> None:
     assert done.stdout.strip() == shown.strip()
 
 
+def test_the_compiled_source_shown_is_the_one_printed(tmp_path: Path) -> None:
+    snippet = next(s for s in SNIPPETS if "autograd.compile(" in s)
+    done = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    shown = re.search(r"```\n(def compiled.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert shown is not None
+    assert done.stdout.strip() == shown.group(1).strip()
+
+
 def test_the_first_snippet_prints_what_its_comment_says(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", SNIPPETS[0]], cwd=tmp_path, capture_output=True, text=True, timeout=300
