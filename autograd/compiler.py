@@ -7,13 +7,13 @@ the backward pass, one line per edge, ``g_operand += local * g_node``, in the
 order `Value.backward` adds them. Run on new leaf values, that code gives the
 same bits as building the graph again and calling ``backward()``: the same
 operations in the same order, nan and inf travelling the same way. Backward
-never skips a zero gradient here (adding ``0 * local`` to a sum that started
-at +0.0 changes nothing, and an infinite local still makes its nan), and it
-computes only the gradients that are asked for.
+computes only the gradients that are asked for; in a training step it also
+skips what a zero gradient would add, as ``backward()`` does (see `_write`).
 
 `compile` does this for a function of a few numbers; `compile_batch` for a
 training step, where one traced example becomes the body of a loop over the
-batch, so that the code grows with the network, not with the batch. Read
+batch, so that the code grows with the network, not with the batch;
+`compile_map` for a forward pass alone, on many rows (predictions). Read
 ``compiled.source``: it is backprop written out.
 
 What makes a function compilable: it performs the same operations whatever
@@ -46,7 +46,16 @@ from autograd import rules
 from autograd.engine import Value, enable_grad, topological_order
 from autograd.primitive import Primitive, as_float
 
-__all__ = ["CompileError", "CompileWarning", "Compiled", "CompiledBatch", "compile", "compile_batch"]
+__all__ = [
+    "CompileError",
+    "CompileWarning",
+    "Compiled",
+    "CompiledBatch",
+    "CompiledMap",
+    "compile",
+    "compile_batch",
+    "compile_map",
+]
 
 WIDE = 64
 """An n-ary node (sum, dot) with more operands than this calls its forward function instead of a written-out sum."""
@@ -363,7 +372,7 @@ def _nest(blocks: list[_Block]) -> list[str]:
             lines = block.lines + lines
             continue
         otherwise = [*derivatives, *_sum_lines("check", ["check", *(f"({c})" for c in computed)])] if computed else []
-        lines = [f"if {block.guard}:", *_indented(block.lines + lines)]
+        lines = [f"if {block.guard}:  # when it is zero, nothing below adds anything", *_indented(block.lines + lines)]
         if otherwise:
             lines += ["else:  # nothing to add, unless a derivative is not finite", *_indented(otherwise)]
     return lines
@@ -439,18 +448,27 @@ def _define(source: str, namespace: dict[str, Any], name: str) -> Callable[..., 
 builtins_compile = compile  # the builtin, before this module's `compile` below replaces the name
 
 
-_RESERVED = re.compile(r"[vcx]\d+|g_.*|.*_(forward|derivatives)_*|.*_d|parameters|rows|tape|terms|outputs|abs|reversed")
+_RESERVED = re.compile(
+    r"[vcT]\d+|P\d+_\d+|g_.*|.*_(forward|derivatives)_*|.*_d|"
+    r"parameters|rows|tape|terms|outputs|check|abs|sum|zip|repeat|reversed|isfinite"
+)
+"""Names the written code uses for its own values and helpers."""
 
 
-def _identifiers(names: Sequence[str], fallback: str) -> list[str]:
-    """`names` made into identifiers the written code can use; a name it cannot use becomes `fallback` + index."""
-    seen: set[str] = set()
+def _identifiers(names: Sequence[str], fallback: str, taken: Sequence[str] = ()) -> list[str]:
+    """`names` as identifiers the written code can use; one it cannot use becomes `fallback` + its index.
+
+    `taken`: names the code uses besides these (the inputs of a step, x0, x1, ...).
+    """
+    cleaned = [re.sub(r"\W", "_", name) for name in names]
+    seen: set[str] = {*taken}
     out = []
-    for k, name in enumerate(names):
-        name = re.sub(r"\W", "_", name)
+    for k, name in enumerate(cleaned):
         usable = name.isidentifier() and not keyword.iskeyword(name) and not _RESERVED.fullmatch(name)
-        if not usable or name in seen or name in _MATH:
+        if not usable or name in seen or name in _MATH or cleaned.index(name) != k:
             name = f"{fallback}{k}"
+            while name in seen or name in cleaned:  # a fallback must not take a name given to another
+                name += "_"
         seen.add(name)
         out.append(name)
     return out
@@ -675,16 +693,7 @@ def compile_batch(
             the terms with one sum node.
     """
     writer = _Writer()
-    params = _identifiers(list(names) if len(names) == len(parameters) else [], "p")
-    if len(params) != len(parameters):
-        params = [f"p{k}" for k in range(len(parameters))]
-    for k, (p, name) in enumerate(zip(parameters, params)):
-        writer.names[id(p)] = name
-        writer.shared[name] = k
-    inputs = [Value(float(x)) for x in row]
-    columns = [f"x{k}" for k in range(len(inputs))]
-    for x, name in zip(inputs, columns):
-        writer.names[id(x)] = name
+    params, inputs, columns = _named(writer, parameters, names, row)
     term, output = _traced(lambda: example(inputs))
     terms = [Value(0.0) for _ in range(size)]
     loss = _traced(lambda: total(terms))
@@ -759,6 +768,75 @@ def compile_batch(
     ]
     source = f"def step(parameters, rows):\n{_indent(lines, 1)}"
     return CompiledBatch(source, _define(source, writer.namespace, "step"), size)
+
+
+class CompiledMap:
+    """A model's forward pass written out: ``outputs = forward(parameter_values, rows)``, one output per row."""
+
+    def __init__(self, source: str, function: Callable[..., Any]) -> None:
+        self.source, self.function = source, function
+
+    def __call__(self, parameters: Sequence[float], rows: Sequence[Sequence[float]]) -> list[Any]:
+        result: list[Any] = self.function(parameters, rows)
+        return result
+
+
+def compile_map(
+    parameters: Sequence[Value],
+    fn: Callable[[list[Value]], Any],
+    row: Sequence[float],
+    names: Sequence[str] = (),
+) -> CompiledMap:
+    """Write out ``fn(row)`` (a Value or a list of Values) for many rows: a forward pass, no gradients.
+
+    Forward values need no guard: they are the same operations on the same
+    numbers as the dynamic engine's, and an error is the same error.
+
+    Raises:
+        CompileError: `fn` compares Values, or reaches a leaf that is neither
+            a parameter nor one of the row's inputs.
+    """
+    writer = _Writer()
+    params, inputs, columns = _named(writer, parameters, names, row)
+    output = _traced(lambda: fn(inputs))
+    outputs = output if isinstance(output, list) else [output]
+    if not all(isinstance(o, Value) for o in outputs):
+        raise CompileError("the function must return a Value or a list of Values")
+    region = list({id(n): n for o in outputs for n in topological_order(o)}.values())
+    if _leaves(region) - {id(v) for v in (*parameters, *inputs)}:
+        raise CompileError("the function reaches a leaf Value that is neither a parameter nor an input")
+    body = _write(writer, region, set(), set(), set())
+    shown = [writer.names.get(id(o)) or writer.constant(o.data) for o in outputs]
+    result = f"[{', '.join(shown)}]" if isinstance(output, list) else shown[0]
+    lines = [
+        f"{_listed(params)} = parameters",
+        *[f"{name} = parameters[{start}:{stop}]" for (start, stop), name in writer.slices.items()],
+        "outputs = []",
+        f"for {_listed(columns)} in rows:",
+        *_indented(body.forward),
+        f"    outputs.append({result})",
+        "return outputs",
+    ]
+    source = f"def forward(parameters, rows):\n{_indent(lines, 1)}"
+    return CompiledMap(source, _define(source, writer.namespace, "forward"))
+
+
+def _named(
+    writer: _Writer, parameters: Sequence[Value], names: Sequence[str], row: Sequence[float]
+) -> tuple[list[str], list[Value], list[str]]:
+    """Names for the parameters (`names`, or p0, p1, ...) and for one row's inputs (x0, x1, ...), as Values."""
+    if len({id(p) for p in parameters}) != len(parameters):
+        raise CompileError("a parameter is listed twice")
+    inputs = [Value(float(x)) for x in row]
+    columns = [f"x{k}" for k in range(len(inputs))]
+    given = list(names) if len(names) == len(parameters) else [f"p{k}" for k in range(len(parameters))]
+    params = _identifiers(given, "p", taken=columns)
+    for k, (p, name) in enumerate(zip(parameters, params)):
+        writer.names[id(p)] = name
+        writer.shared[name] = k
+    for x, name in zip(inputs, columns):
+        writer.names[id(x)] = name
+    return params, inputs, columns
 
 
 def _find_sum(loss: Value, terms: list[Value]) -> Value:

@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Sequence
 from typing import Any
 
 from autograd import CompileError, CompileWarning, Value, compile_batch
-from autograd.compiler import CompiledBatch
+from autograd.compiler import CompiledBatch, CompiledMap, compile_map
 from nn import losses
 from nn.layers import MLP
 
-__all__ = ["READABLE", "CompiledSteps"]
+__all__ = ["READABLE", "CompiledSteps", "forward", "source"]
 
 READABLE = 5000
 """Models with at most this many parameters get their names (L0_n3_w1) in the written-out step."""
@@ -41,7 +42,7 @@ class CompiledSteps:
         model: the model being trained.
         loss: a name of `nn.losses.TERMS`.
         X, y: the training set.
-        penalised: adds the run's penalties to a loss, as the dynamic step does.
+        alpha, l1: the weights of the L2 and L1 penalties (`nn.losses.penalised`).
     """
 
     def __init__(
@@ -50,9 +51,11 @@ class CompiledSteps:
         loss: str,
         X: Sequence[Sequence[float]],
         y: Sequence[float],
-        penalised: Callable[[Value], Value],
+        *,
+        alpha: float = 0.0,
+        l1: float = 0.0,
     ) -> None:
-        self.model, self.loss, self.penalised = model, loss, penalised
+        self.model, self.loss, self.alpha, self.l1 = model, loss, alpha, l1
         self.steps: dict[tuple[int, Any], CompiledBatch] = {}
         self.parameters: list[Value] = []
         """The parameters, in the order the compiled steps take them."""
@@ -111,7 +114,7 @@ class CompiledSteps:
         return compile_batch(
             parameters,
             example,
-            lambda terms: self.penalised(losses.mean(terms)),
+            lambda terms: losses.penalised(losses.mean(terms), parameters, self.alpha, self.l1),
             self.rows[indices[0]],
             len(indices),
             names,
@@ -121,6 +124,68 @@ class CompiledSteps:
         if not self.warned:
             self.warned = True
             warnings.warn(f"compiled training: {reason}; running on the dynamic engine", CompileWarning, stacklevel=4)
+        return None
+
+
+def source(
+    model: MLP,
+    X: Sequence[Sequence[float]],
+    y: Sequence[float],
+    *,
+    loss: str = "hinge",
+    alpha: float = 1e-4,
+    l1: float = 0.0,
+    batch_size: int | None = None,
+) -> str:
+    """The Python that `nn.train(..., compile=True)` runs for one step of `model` on batches of `batch_size`.
+
+    The arguments are `train`'s (the whole set is one batch by default).
+    Raises CompileError when the step cannot be compiled, saying why.
+
+    Example:
+        >>> from nn import MLP, datasets
+        >>> X, y = datasets.xor(4, seed=0)
+        >>> print(source(MLP(2, [1], seed=0), X, y, alpha=0.0).splitlines()[0])
+        def step(parameters, rows):
+    """
+    steps = CompiledSteps(model, loss, X, y, alpha=alpha, l1=l1)
+    if steps.reason is not None:
+        raise CompileError(f"this step cannot be compiled: {steps.reason}")
+    return steps._compile(list(range(batch_size or len(X)))).source
+
+
+_FORWARDS: weakref.WeakKeyDictionary[Any, tuple[Any, CompiledMap]] = weakref.WeakKeyDictionary()
+"""Each model's compiled forward pass, with the structure it was traced for."""
+
+
+def forward(model: Any, X: Sequence[Sequence[float]]) -> list[Any] | None:
+    """The model's outputs on the points `X` as floats, by its compiled forward pass; None if it has none.
+
+    The same numbers as calling the model on each point (the same operations
+    in the same order); `nn.predict` uses it. None for a model that is not
+    an `nn.MLP`, one with batch normalisation or dropout in training mode,
+    points that are not rows of numbers, or an error (the dynamic engine then
+    gives its own). The compiled pass is kept with the model and traced
+    again when its structure changes.
+    """
+    if not X or not isinstance(model, MLP) or model.norms or (model.dropouts and model.training):
+        return None
+    try:
+        rows = [tuple(map(_number, x)) for x in X]
+    except TypeError:
+        return None
+    parameters = model.parameters()
+    key = _structure(model)
+    kept = _FORWARDS.get(model)
+    if kept is None or kept[0] != key:
+        names = [_short(name) for name, _ in model.named_parameters()] if len(parameters) <= READABLE else []
+        try:
+            kept = _FORWARDS[model] = (key, compile_map(parameters, model, rows[0], names))
+        except (CompileError, ArithmeticError, ValueError, TypeError):
+            return None
+    try:
+        return kept[1]([p.data for p in parameters], rows)
+    except (ArithmeticError, ValueError):
         return None
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "l2_penalty",
     "mean",
     "mean_squared_error",
+    "penalised",
     "softmax_cross_entropy",
     "softplus",
 ]
@@ -212,6 +213,18 @@ def l1_penalty(parameters: Sequence[Value], alpha: float) -> Value:
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not (math.isfinite(alpha) and alpha >= 0):
         raise ValueError(f"l1_penalty: alpha must be a finite number >= 0, not {alpha!r}")
     return alpha * autograd.sum([abs(p) for p in parameters])
+
+
+def penalised(total: Value, parameters: Sequence[Value], alpha: float = 0.0, l1: float = 0.0) -> Value:
+    """`total` plus the L2 penalty (weight `alpha`), then the L1 penalty (`l1`), each only if its weight is not 0.
+
+    How `nn.train` adds its penalties to the loss, in a dynamic step and in a compiled one alike.
+    """
+    if alpha:
+        total = total + l2_penalty(parameters, alpha)
+    if l1:
+        total = total + l1_penalty(parameters, l1)
+    return total
 
 
 def l2_penalty(parameters: Sequence[Value], alpha: float) -> Value:

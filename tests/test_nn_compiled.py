@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from test_compiler import same_bits
 
-from autograd import CompileWarning
-from nn import MLP, SGD, Adagrad, Adam, RMSprop, TrainingDivergedError, datasets, linear_decay, train
+from autograd import CompileError, CompileWarning, no_grad
+from nn import MLP, SGD, Adagrad, Adam, RMSprop, TrainingDivergedError, datasets, linear_decay, predict, train
 from nn.cli import main as nn_main
-from nn.compiled import CompiledSteps
+from nn.compiled import CompiledSteps, forward, source
 from nn.module import Module
-from nn.train import LABELS, History, _penalties
+from nn.train import LABELS, History
 
 OPTIMIZERS: dict[str, Callable[[list[Any]], Any]] = {
     "sgd": lambda ps: SGD(ps, lr=linear_decay(0.5, 0.05, 12)),
@@ -163,7 +163,7 @@ def test_bad_labels_are_refused_as_the_loss_refuses_them() -> None:
 def test_each_batch_size_gets_its_own_compiled_step() -> None:
     X, y = datasets.make("moons", 30, noise=0.1, seed=0, classes=2, labels="pm1")
     model = MLP(2, [4, 1], seed=0)
-    steps = CompiledSteps(model, "hinge", X, y, _penalties(model.parameters(), 1e-4, 0.0))
+    steps = CompiledSteps(model, "hinge", X, y, alpha=1e-4)
     for indices in ([0, 1, 2], [3, 4, 5], [6, 7]):
         done = steps.run(indices)
         assert done is not None
@@ -174,7 +174,7 @@ def test_each_batch_size_gets_its_own_compiled_step() -> None:
 def test_a_compiled_step_builds_no_graph_so_memory_stays_flat() -> None:
     X, y = datasets.make("moons", 50, noise=0.1, seed=0, classes=2, labels="pm1")
     model = MLP(2, [16, 16, 1], seed=0)
-    steps = CompiledSteps(model, "hinge", X, y, _penalties(model.parameters(), 1e-4, 0.0))
+    steps = CompiledSteps(model, "hinge", X, y, alpha=1e-4)
     indices = list(range(50))
     steps.run(indices)  # traced and compiled here
     counts = []
@@ -202,3 +202,28 @@ def test_a_model_that_is_not_an_mlp_trains_dynamically_with_a_note() -> None:
         history = train(Scaled(), X, y, steps=2, progress=False, compile=True)  # type: ignore[arg-type]
     assert history.compiled == 0
     assert len(history.records) == 2
+
+
+def test_the_source_of_a_step_is_what_train_runs_and_says_why_not() -> None:
+    X, y = datasets.make("moons", 6, noise=0.1, seed=0, classes=2, labels="pm1")
+    model = MLP(2, [3, 1], seed=0)
+    text = source(model, X, y, alpha=0.0, batch_size=4)
+    assert text.startswith("def step(parameters, rows):\n    L0_n0_w0, L0_n0_w1, L0_n0_b,")
+    assert "for x0, x1, x2 in rows:" in text
+    assert "in reversed(tape):" in text
+    with pytest.raises(CompileError, match="dropout draws a new mask every step"):
+        source(MLP(2, [3, 1], dropout=0.5, seed=0), X, y)
+
+
+def test_predictions_run_compiled_with_the_dynamic_engines_numbers() -> None:
+    X, _ = datasets.make("spirals", 30, noise=0.2, seed=1, classes=3, labels="index")
+    model = MLP(2, [5, 5, 3], activation="tanh", seed=2)
+    with no_grad():
+        expected = [[o.data for o in model(x)] for x in X]
+    assert forward(model, X) == expected
+    assert predict(model, X) == expected
+    model.layers[0].neurons[0].activation = "sigmoid"  # a new structure: traced again
+    with no_grad():
+        assert forward(model, X) == [[o.data for o in model(x)] for x in X]
+    assert forward(model, [["a", 1.0]]) is None  # not numbers: the dynamic engine gives its own error
+    assert forward(MLP(2, [3, 1], batchnorm=True, seed=0), X) is None
