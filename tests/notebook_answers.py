@@ -127,4 +127,17 @@ my_row = module[0].weight.grad[j].tolist()
             wrong="my_count = 3  # one per hidden unit, forgetting the steps",
         )
     ],
+    "10_backprop_written_out.ipynb": [
+        Exercise(
+            "cell-21",
+            "cell-22",
+            answer="""def my_capped(x):
+    return x - (x - 1.0).relu()  # x, less how far it is above 1
+""",
+            # still chosen in Python: traced at 0.5, the compiled code always returns x
+            wrong="""def my_capped(x):
+    return x if x.data < 1 else x * 0.0 + 1.0
+""",
+        )
+    ],
 }
