@@ -8,7 +8,7 @@ hinge plus L2, SGD):
    after every 50 steps. The first steps fill CPython's free lists of small
    tuples and floats (memory it keeps for reuse, which tracemalloc still
    counts), so growth is measured over the second half of the run.
-2. chainrule, micrograd and micrograd-rust (when installed) side by side, each
+2. chainrule (dynamic and compiled), micrograd and micrograd-rust (when installed) side by side, each
    in its own process with the default collector: the resident set size
    after every step, and its growth per step over the second half.
 
@@ -91,6 +91,28 @@ def chainrule_step() -> Callable[[int], object]:
     return step
 
 
+def compiled_step() -> Callable[[int], object]:
+    """The compiled step of `nn.train(compile=True)`: no graph at all, so nothing to free."""
+    from nn import MLP, SGD
+    from nn.compiled import CompiledSteps
+    from nn.datasets import moons
+
+    points, labels = moons(100, seed=1337)
+    model = MLP(2, [16, 16, 1], seed=1337)
+    optimizer = SGD(model.parameters(), lr=0.05)  # constant: a long run must not diverge into the guards
+    steps = CompiledSteps(model, "hinge", points, labels, alpha=1e-4)
+    batch = list(range(len(points)))
+
+    def step(k: int) -> float:
+        optimizer.zero_grad()
+        done = steps.run(batch)
+        assert done is not None, "the demo's step compiles"
+        optimizer.step()
+        return done[0]
+
+    return step
+
+
 def micrograd_step() -> Callable[[int], object]:
     import micrograd.engine
     import micrograd.nn
@@ -100,10 +122,11 @@ def micrograd_step() -> Callable[[int], object]:
 
 WORKERS: dict[str, Callable[[], Callable[[int], object]]] = {
     "chainrule": chainrule_step,
+    "chainrule, compiled": compiled_step,
     "micrograd": micrograd_step,
     "micrograd-rust": lambda: MicrogradRustDemo().step,
 }
-MODULES = {"chainrule": "nn", "micrograd": "micrograd", "micrograd-rust": "micrograd_rust"}
+MODULES = {"chainrule": "nn", "chainrule, compiled": "nn", "micrograd": "micrograd", "micrograd-rust": "micrograd_rust"}
 
 
 def rss_worker(name: str, steps: int) -> None:
