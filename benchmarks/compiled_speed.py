@@ -67,6 +67,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+# this checkout's autograd and nn, not those of an editable install that may point at another work tree
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import alternate, installed, median, relative_difference, table
