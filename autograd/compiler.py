@@ -57,8 +57,13 @@ __all__ = [
     "compile_map",
 ]
 
-WIDE = 64
-"""An n-ary node (sum, dot) with more operands than this calls its forward function instead of a written-out sum."""
+WIDE = 257
+"""An n-ary node (sum, dot) with more operands than this calls its forward function instead of a written-out sum.
+
+Written out is faster to run (a neuron of 128 inputs is 257 operands); called
+is faster to compile, and a very long expression does not compile at all."""
+LINE = 64
+"""The most terms one line of a gradient's sum adds (the rest continue on the next line)."""
 
 _MATH = {name: getattr(math, name) for name in dir(math) if not name.startswith("_")}
 """What templates may call: the `math` module's names (exp, log, tanh, inf, nan, ...)."""
@@ -311,7 +316,7 @@ def _write(
                 sums.setdefault("g_" + writer.names[id(operand)], []).append(term)
             else:
                 terms.setdefault(id(operand), []).append(term)
-        lines = _vector_sums(writer, sums, started, g) if not skip and len(sums) > WIDE else []
+        lines = _vector_sums(writer, sums, started, g) if not skip and len(sums) > LINE else []
         lines = lines or [_add(n, added, n in started) for n, added in sums.items()]
         started.update(sums)
         reads = [locals_[k] for k, operand in targets if id(operand) in wanted]
@@ -417,10 +422,10 @@ def _vector_sums(writer: _Writer, sums: dict[str, list[str]], started: set[str],
 
 
 def _sum_lines(name: str, terms: list[str]) -> list[str]:
-    """`name` = the terms added left to right, in lines of at most `WIDE` terms (deep expressions do not compile)."""
-    lines = [f"{name} = {' + '.join(terms[:WIDE])}"]
-    for start in range(WIDE, len(terms), WIDE):
-        lines.append(f"{name} = {name} + {' + '.join(terms[start : start + WIDE])}")
+    """`name` = the terms added left to right, in lines of at most `LINE` terms."""
+    lines = [f"{name} = {' + '.join(terms[:LINE])}"]
+    for start in range(LINE, len(terms), LINE):
+        lines.append(f"{name} = {name} + {' + '.join(terms[start : start + LINE])}")
     return lines
 
 
@@ -461,13 +466,14 @@ def _identifiers(names: Sequence[str], fallback: str, taken: Sequence[str] = ())
     `taken`: names the code uses besides these (the inputs of a step, x0, x1, ...).
     """
     cleaned = [re.sub(r"\W", "_", name) for name in names]
+    given = set(cleaned)
     seen: set[str] = {*taken}
     out = []
     for k, name in enumerate(cleaned):
         usable = name.isidentifier() and not keyword.iskeyword(name) and not _RESERVED.fullmatch(name)
-        if not usable or name in seen or name in _MATH or cleaned.index(name) != k:
+        if not usable or name in seen or name in _MATH:
             name = f"{fallback}{k}"
-            while name in seen or name in cleaned:  # a fallback must not take a name given to another
+            while name in seen or name in given:  # a fallback must not take a name given to another
                 name += "_"
         seen.add(name)
         out.append(name)

@@ -496,6 +496,9 @@ def report(networks: list[str], results: Any, plans: Any, args: Any) -> None:
                 )
             )
         for what, ratio, least in lines:
+            if net != DEMO:  # the speed targets are the demo's; elsewhere the ratios are information
+                print(f"{net} (no target): {what.split(' >=')[0].split(' within')[0]}: {ratio:.1f}x")
+                continue
             met = ratio <= -least if least < 0 else ratio >= least
             print(f"target {net}: {what}: {'met' if met else 'NOT met'} ({ratio:.1f}x)")
         limit = {DEMO: 50.0, LARGE: 2000.0}.get(net)
