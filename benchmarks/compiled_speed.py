@@ -218,10 +218,9 @@ def run_chainrule(network: str, steps: int, compare: int, compile: bool = False)
     points, labels = dataset(network)
     if compile:  # a cold trace, write and compile of one step, first thing in the process
         from nn.compiled import CompiledSteps
-        from nn.train import _penalties
 
         model = chainrule_model(network)
-        steps_ = CompiledSteps(model, "hinge", points, labels, _penalties(model.parameters(), ALPHA, 0.0))
+        steps_ = CompiledSteps(model, "hinge", points, labels, alpha=ALPHA)
         start = time.perf_counter()
         steps_._compile(list(range(len(points))))
         run.extra["compile"] = time.perf_counter() - start
