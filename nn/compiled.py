@@ -13,7 +13,7 @@ without active dropout (both make each step's graph depend on the batch or
 on a random mask), a loss from `nn.losses.TERMS`, and rows of numbers. When
 that fails, or when a compiled step meets an error or a number that is not
 finite, the step runs on the dynamic engine instead, which gives its own
-result or its own error, and a `autograd.CompileWarning` says so, once.
+result or its own error, and an `autograd.CompileWarning` says so, once.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import warnings
 import weakref
+from array import array
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,6 +44,8 @@ class CompiledSteps:
         loss: a name of `nn.losses.TERMS`.
         X, y: the training set.
         alpha, l1: the weights of the L2 and L1 penalties (`nn.losses.penalised`).
+        penalised: the parameters the penalties are on (the model's by default),
+            as the dynamic step has them.
     """
 
     def __init__(
@@ -54,11 +57,12 @@ class CompiledSteps:
         *,
         alpha: float = 0.0,
         l1: float = 0.0,
+        penalised: Sequence[Value] | None = None,
     ) -> None:
         self.model, self.loss, self.alpha, self.l1 = model, loss, alpha, l1
-        self.steps: dict[tuple[int, Any], CompiledBatch] = {}
-        self.parameters: list[Value] = []
-        """The parameters, in the order the compiled steps take them."""
+        self.penalised = penalised
+        self.steps: dict[tuple[int, Any], tuple[CompiledBatch, list[Value]]] = {}
+        """Each compiled step, by batch size and structure, with the parameters in the order it takes them."""
         self.warned = False
         self.reason = _refusal(model, loss)
         self.rows: list[tuple[float, ...]] = []
@@ -80,15 +84,19 @@ class CompiledSteps:
             self._fall_back(self.reason)
             return None
         key = (len(indices), _structure(self.model))
-        step = self.steps.get(key)
-        if step is None:
+        if key not in self.steps:
             try:
-                step = self.steps[key] = self._compile(indices)
+                self.steps[key] = self._compile(indices)
             except CompileError as error:
                 self.reason = str(error)
                 self._fall_back(self.reason)
                 return None
-        parameters, rows = self.parameters, self.rows
+        step, parameters = self.steps[key]
+        before = array("d", [p.grad for p in parameters])
+        if before.tobytes() != bytes(8 * len(before)):  # backward() would add to these: it is the one to run
+            self._fall_back("a parameter's gradient is not zero before the step (zero_grad did not reach it)")
+            return None
+        rows = self.rows
         try:
             loss, outputs, grads = step([p.data for p in parameters], [rows[i] for i in indices])
         except (ArithmeticError, ValueError) as error:
@@ -101,9 +109,12 @@ class CompiledSteps:
             p.grad = g
         return loss, outputs
 
-    def _compile(self, indices: Sequence[int]) -> CompiledBatch:
+    def _compile(self, indices: Sequence[int]) -> tuple[CompiledBatch, list[Value]]:
         model, term = self.model, losses.TERMS[self.loss]
-        self.parameters = parameters = model.parameters()
+        own = model.parameters()
+        penalised = own if self.penalised is None else list(self.penalised)
+        known = {id(p) for p in own}
+        parameters = own + [p for p in penalised if id(p) not in known]
 
         def example(xs: list[Value]) -> tuple[Value, Any]:
             output = model(xs[:-1])
@@ -111,14 +122,16 @@ class CompiledSteps:
 
         # readable names where the source is meant to be read; p0, p1, ... compile faster for large models
         names = [_short(name) for name, _ in model.named_parameters()] if len(parameters) <= READABLE else []
-        return compile_batch(
+        names += [f"penalised{k}" for k in range(len(parameters) - len(own))] if names else []
+        step = compile_batch(
             parameters,
             example,
-            lambda terms: losses.penalised(losses.mean(terms), parameters, self.alpha, self.l1),
+            lambda terms: losses.penalised(losses.mean(terms), penalised, self.alpha, self.l1),
             self.rows[indices[0]],
             len(indices),
             names,
         )
+        return step, parameters
 
     def _fall_back(self, reason: str) -> None:
         if not self.warned:
@@ -151,7 +164,7 @@ def source(
     steps = CompiledSteps(model, loss, X, y, alpha=alpha, l1=l1)
     if steps.reason is not None:
         raise CompileError(f"this step cannot be compiled: {steps.reason}")
-    return steps._compile(list(range(batch_size or len(X)))).source
+    return steps._compile(list(range(batch_size or len(X))))[0].source
 
 
 _FORWARDS: weakref.WeakKeyDictionary[Any, tuple[Any, CompiledMap]] = weakref.WeakKeyDictionary()

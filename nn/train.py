@@ -290,7 +290,7 @@ def train(
     if isinstance(model, Module):
         model.train()  # dropout on; measuring the held-out loss switches it off for a moment
     feed = batches(len(X), batch_size, random.Random(seed))
-    compiled = CompiledSteps(model, loss, X, y, alpha=alpha, l1=l1) if compile else None
+    compiled = CompiledSteps(model, loss, X, y, alpha=alpha, l1=l1, penalised=parameters) if compile else None
     report = _progress(steps) if progress else None
     best, best_step, kept = math.inf, -1, []  # early stopping: the lowest validation loss, its step and parameters
     ceiling = math.inf  # the divergence ceiling, set by the first step's loss (see check_loss)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from test_compiler import same_bits
 
-from autograd import CompileError, CompileWarning, no_grad
+from autograd import CompileError, CompileWarning, Value, no_grad
 from nn import MLP, SGD, Adagrad, Adam, RMSprop, TrainingDivergedError, datasets, linear_decay, predict, train
 from nn.cli import main as nn_main
 from nn.compiled import CompiledSteps, forward, source
@@ -165,6 +165,7 @@ def test_each_batch_size_gets_its_own_compiled_step() -> None:
     model = MLP(2, [4, 1], seed=0)
     steps = CompiledSteps(model, "hinge", X, y, alpha=1e-4)
     for indices in ([0, 1, 2], [3, 4, 5], [6, 7]):
+        model.zero_grad()
         done = steps.run(indices)
         assert done is not None
         assert len(done[1]) == len(indices)
@@ -176,11 +177,12 @@ def test_a_compiled_step_builds_no_graph_so_memory_stays_flat() -> None:
     model = MLP(2, [16, 16, 1], seed=0)
     steps = CompiledSteps(model, "hinge", X, y, alpha=1e-4)
     indices = list(range(50))
-    steps.run(indices)  # traced and compiled here
+    assert steps.run(indices) is not None  # traced and compiled here
     counts = []
     for repeats in (100, 900):
         for _ in range(repeats):
-            steps.run(indices)
+            model.zero_grad()
+            assert steps.run(indices) is not None
         gc.collect()
         counts.append(sys.getallocatedblocks())
     assert counts[1] - counts[0] < 100, counts  # one step's graph would be some 7,000 nodes
@@ -227,3 +229,45 @@ def test_predictions_run_compiled_with_the_dynamic_engines_numbers() -> None:
         assert forward(model, X) == [[o.data for o in model(x)] for x in X]
     assert forward(model, [["a", 1.0]]) is None  # not numbers: the dynamic engine gives its own error
     assert forward(MLP(2, [3, 1], batchnorm=True, seed=0), X) is None
+
+
+def test_a_gradient_left_from_before_sends_the_step_to_the_dynamic_engine() -> None:
+    X, y = datasets.make("moons", 10, noise=0.1, seed=0, classes=2, labels="pm1")
+    model = MLP(2, [3, 1], seed=0)
+    steps = CompiledSteps(model, "hinge", X, y)
+    assert steps.run(list(range(10))) is not None
+    with pytest.warns(CompileWarning, match="not zero before the step"):
+        assert steps.run(list(range(10))) is None  # backward() would add to the gradients left there
+    model.zero_grad()
+    assert steps.run(list(range(10))) is not None
+
+
+def test_a_structure_that_comes_back_uses_its_own_parameters_again() -> None:
+    def swap(model: MLP) -> Callable[[int, list[Any]], None]:
+        neuron = model.layers[0].neurons[0]
+        original = neuron.w
+
+        def callback(step: int, parameters: list[Any]) -> None:
+            if step == 2:
+                neuron.w = [Value(w.data * 0.5) for w in original]  # other Values: another structure
+            if step == 4:
+                neuron.w = original  # the first structure again, with its own parameters
+
+        return callback
+
+    results = []
+    for compile in (True, False):
+        X, y = datasets.make("moons", 30, noise=0.1, seed=0, classes=2, labels="pm1")
+        model = MLP(2, [4, 1], seed=0)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            history = train(model, X, y, steps=7, progress=False, compile=compile, callback=swap(model))
+        results.append(([p.data for p in model.parameters()], history.losses))
+        if compile:  # the swapped-in Values are not the optimizer's: their gradients add up, dynamically
+            assert [str(w.message) for w in said] == [
+                "compiled training: a parameter's gradient is not zero before the step (zero_grad did not reach "
+                "it); running on the dynamic engine"
+            ]
+            assert history.compiled == 6
+    assert same_bits(results[0][0], results[1][0])
+    assert results[0][1] == results[1][1]
