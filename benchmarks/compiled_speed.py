@@ -72,7 +72,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import alternate, installed, median, relative_difference, table
-from moons_demo import MoonsDemo, make_moons
+from moons_demo import MoonsDemo, TorchDemo, make_moons
 
 SEED = 1337
 ALPHA = 1e-4
@@ -264,57 +264,11 @@ def run_train100(network: str, steps: int, compare: int) -> Run:
     return run
 
 
-def torch_layers(network: str, requires_grad: bool = True) -> list[tuple[Any, Any]]:
-    """Each layer's weights (nout x nin) and biases as float64 tensors, from micrograd's initial parameters."""
-    import torch
-
-    nin, sizes = NETWORKS[network]
-    weights = initial_parameters(network)
-    layers, position = [], 0
-    for a, b in zip([nin, *sizes], sizes):
-        rows = [weights[position + j * (a + 1) : position + (j + 1) * (a + 1)] for j in range(b)]
-        position += b * (a + 1)
-        w = torch.tensor([row[:-1] for row in rows], dtype=torch.float64)
-        bias = torch.tensor([row[-1] for row in rows], dtype=torch.float64)
-        layers.append((w.requires_grad_(requires_grad), bias.requires_grad_(requires_grad)))
-    return layers
-
-
 def run_torch(network: str, steps: int, compare: int) -> Run:
-    """PyTorch on float64 tensors, the whole batch at once (as `nn_speed.run_torch`), one thread."""
-    import torch
-
-    torch.set_num_threads(1)
-    points, labels = dataset(network)
-    layers = torch_layers(network)
-    x = torch.tensor(points, dtype=torch.float64)
-    y = torch.tensor(labels, dtype=torch.float64)
-    parameters = [t for layer in layers for t in layer]
-
-    def step(k: int) -> None:
-        h = x
-        for i, (w, b) in enumerate(layers):
-            h = h @ w.T + b
-            if i < len(layers) - 1:
-                h = torch.relu(h)
-        scores = h[:, 0]
-        loss = torch.relu(1 - y * scores).mean() + ALPHA * sum((p * p).sum() for p in parameters)
-        for p in parameters:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            rate = learning_rate(k)
-            for p in parameters:
-                p -= rate * p.grad
-
-    def flat() -> list[float]:
-        values: list[float] = []
-        for w, b in layers:
-            for j in range(w.shape[0]):
-                values += [*w[j].tolist(), b[j].item()]
-        return values
-
-    return Run(compare).timed(steps, step, flat)
+    """PyTorch on float64 tensors, the whole batch at once (`moons_demo.TorchDemo`), one thread."""
+    nin, sizes = NETWORKS[network]
+    demo = TorchDemo(*dataset(network), nin, sizes, initial_parameters(network))
+    return Run(compare).timed(steps, lambda k: demo.step(k, SCHEDULE_STEPS, ALPHA), demo.parameters)
 
 
 def run_torch_scalar(network: str, steps: int, compare: int) -> Run:

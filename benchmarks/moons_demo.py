@@ -4,7 +4,7 @@ The training step is the one in micrograd's demo notebook: 100 points,
 ``MLP(2, [16, 16, 1])`` from micrograd's own `nn` module, hinge loss plus a
 1e-4 L2 penalty, SGD with the learning rate decaying from 1.0 to 0.1.
 `MicrogradRustDemo` runs the same step on micrograd-rust, as far as its API
-allows.
+allows, and `TorchDemo` on PyTorch tensors, the whole batch at once.
 """
 
 from __future__ import annotations
@@ -71,6 +71,59 @@ def micrograd_initial_parameters(seed: int = 1337) -> list[float]:
         for _ in range(nout):
             parameters += [random.uniform(-1, 1) for _ in range(nin)] + [0.0]
     return parameters
+
+
+class TorchDemo:
+    """The demo's step on float64 PyTorch tensors, the whole batch at once, from parameters in micrograd's order.
+
+    `sizes` are the layers' widths after `nin` inputs (ReLU hidden layers, a
+    linear output); `weights` lists each neuron's weights, then its bias, as
+    micrograd's ``parameters()`` does. PyTorch runs on one thread.
+    """
+
+    def __init__(
+        self, points: list[list[float]], labels: list[float], nin: int, sizes: list[int], weights: list[float]
+    ) -> None:
+        import torch
+
+        torch.set_num_threads(1)
+        self.torch = torch
+        self.layers = []
+        position = 0
+        for a, b in zip([nin, *sizes], sizes):
+            rows = [weights[position + j * (a + 1) : position + (j + 1) * (a + 1)] for j in range(b)]
+            position += b * (a + 1)
+            w = torch.tensor([row[:-1] for row in rows], dtype=torch.float64)
+            bias = torch.tensor([row[-1] for row in rows], dtype=torch.float64)
+            self.layers.append((w.requires_grad_(), bias.requires_grad_()))
+        self.x = torch.tensor(points, dtype=torch.float64)
+        self.y = torch.tensor(labels, dtype=torch.float64)
+
+    def step(self, k: int, total_steps: int = 100, alpha: float = 1e-4) -> float:
+        torch = self.torch
+        parameters = [t for layer in self.layers for t in layer]
+        h = self.x
+        for i, (w, b) in enumerate(self.layers):
+            h = h @ w.T + b
+            if i < len(self.layers) - 1:
+                h = torch.relu(h)
+        loss = torch.relu(1 - self.y * h[:, 0]).mean() + alpha * sum((p * p).sum() for p in parameters)
+        for p in parameters:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            rate = 1.0 - 0.9 * k / total_steps
+            for p in parameters:
+                p -= rate * p.grad
+        return float(loss.item())
+
+    def parameters(self) -> list[float]:
+        """The parameters in micrograd's order: each neuron's weights, then its bias."""
+        values: list[float] = []
+        for w, b in self.layers:
+            for j in range(w.shape[0]):
+                values += [*w[j].tolist(), b[j].item()]
+        return values
 
 
 class MicrogradRustDemo:

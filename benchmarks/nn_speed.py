@@ -43,7 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import alternate, installed, median, relative_difference, table
-from moons_demo import MicrogradRustDemo, MoonsDemo, make_moons, micrograd_initial_parameters
+from moons_demo import MicrogradRustDemo, MoonsDemo, TorchDemo, make_moons, micrograd_initial_parameters
 
 SEED = 1337
 ALPHA = 1e-4
@@ -100,47 +100,8 @@ def run_chainrule_tanh(steps: int) -> tuple[Any, Any]:
 
 
 def run_torch(steps: int) -> tuple[list[float], list[float]]:
-    import torch
-
-    torch.set_num_threads(1)
     points, labels = make_moons(seed=SEED)
-    weights = micrograd_initial_parameters(SEED)
-    layers = []
-    position = 0
-    for nin, nout in ((2, 16), (16, 16), (16, 1)):
-        w = torch.empty(nout, nin, dtype=torch.float64)
-        b = torch.empty(nout, dtype=torch.float64)
-        for j in range(nout):
-            w[j] = torch.tensor(weights[position : position + nin], dtype=torch.float64)
-            b[j] = weights[position + nin]
-            position += nin + 1
-        layers.append((w.requires_grad_(), b.requires_grad_()))
-    x = torch.tensor(points, dtype=torch.float64)
-    y = torch.tensor(labels, dtype=torch.float64)
-    parameters = [t for layer in layers for t in layer]
-    seconds = []
-    for k in range(steps):
-        start = time.perf_counter()
-        h = x
-        for i, (w, b) in enumerate(layers):
-            h = h @ w.T + b
-            if i < len(layers) - 1:
-                h = torch.relu(h)
-        scores = h[:, 0]
-        loss = torch.relu(1 - y * scores).mean() + ALPHA * sum((p * p).sum() for p in parameters)
-        for p in parameters:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            rate = 1.0 - 0.9 * k / 100
-            for p in parameters:
-                p -= rate * p.grad
-        seconds.append(time.perf_counter() - start)
-    flat: list[float] = []
-    for w, b in layers:
-        for j in range(w.shape[0]):
-            flat += [*w[j].tolist(), b[j].item()]
-    return seconds, flat
+    return timed_steps(TorchDemo(points, labels, 2, [16, 16, 1], micrograd_initial_parameters(SEED)), steps)
 
 
 RUNNERS = {
