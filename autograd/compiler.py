@@ -110,8 +110,8 @@ class _Writer:
         text = repr(c)
         return text if text[0].isdigit() else f"({text})"
 
-    def new(self, node: Value, prefix: str = "v") -> str:
-        name = f"{prefix}{self.count}"
+    def new(self, node: Value) -> str:
+        name = f"v{self.count}"
         self.count += 1
         self.names[id(node)] = name
         return name
@@ -124,8 +124,8 @@ class _Writer:
         """The name under which the written code calls `op`'s forward or derivatives function."""
         stem = op.name if op.name.isidentifier() and not keyword.iskeyword(op.name) else "primitive"
         name = f"{stem}_{which}"
-        while self.namespace.get(name, op) is not op and getattr(self.namespace[name], "primitive", None) is not op:
-            name += "_"
+        while name in self.namespace and getattr(self.namespace[name], "primitive", None) is not op:
+            name += "_"  # another primitive of the same name
         if name not in self.namespace:
             self.bind(name, _Checked(op, which))
         return name
@@ -206,6 +206,13 @@ def _derivatives(writer: _Writer, op: Primitive, operands: list[str], out: str, 
 
 _CHOICE = re.compile(r"(\S+) if ((?:(?! if | else ).)+) else (\S+)")
 """``a if condition else b``, with simple `a` and `b` and nothing else chosen inside."""
+
+
+def _term(local: str, g: str) -> str:
+    """The source of ``local * g``, one term of a gradient's sum."""
+    if local == "1.0":  # 1.0 * g is g, bit for bit (nan and -0.0 included)
+        return g
+    return f"{local} * {g}" if _simple(local) else _product(local, g)
 
 
 def _product(local: str, g: str) -> str:
@@ -299,29 +306,22 @@ def _write(
         before = len(block.lines)
         locals_ = _derivatives(writer, op, sources[id(node)], out, block.lines)
         block.derivatives += block.lines[before:]
-        sums: dict[str, list[str]] = {}  # the wanted sums this node adds to, each term in order
+        sums: dict[str, list[str]] = {}  # the wanted sums this node adds to: the local derivative of each term
         for k, operand in targets:
             local = locals_[k]
-            if local == "1.0":  # 1.0 * g is g, bit for bit (nan and -0.0 included)
-                term = g
-            elif local.isidentifier():
+            if local.isidentifier():
                 block.read.append(local)
-                term = f"{local} * {g}"
-            elif _simple(local):
-                term = f"{local} * {g}"
-            else:
+            elif not _simple(local):
                 block.computed.append(local)
-                term = _product(local, g)
             if id(operand) in wanted:
-                sums.setdefault("g_" + writer.names[id(operand)], []).append(term)
+                sums.setdefault("g_" + writer.names[id(operand)], []).append(local)
             else:
-                terms.setdefault(id(operand), []).append(term)
+                terms.setdefault(id(operand), []).append(_term(local, g))
         lines = _vector_sums(writer, sums, started, g) if not skip and len(sums) > LINE else []
-        lines = lines or [_add(n, added, n in started) for n, added in sums.items()]
+        lines = lines or [_add(n, [_term(local, g) for local in added], n in started) for n, added in sums.items()]
         started.update(sums)
-        reads = [locals_[k] for k, operand in targets if id(operand) in wanted]
         block.adds = block.adds or bool(lines)
-        if skip and len(lines) > 2 and g != block.guard and all(map(_simple, reads)):
+        if skip and len(lines) > 2 and g != block.guard and all(_simple(d) for added in sums.values() for d in added):
             block.lines += [f"if {g}:  # a zero gradient adds nothing", *_indented(lines)]
         else:
             block.lines += lines
@@ -349,6 +349,10 @@ class _Block:
 
     guard: str | None
     lines: list[str] = field(default_factory=list)
+    derivatives: list[str] = field(default_factory=list)
+    """The lines among `lines` that compute several derivatives at once (``v3_d = ...``)."""
+    computed: list[str] = field(default_factory=list)
+    read: list[str] = field(default_factory=list)
     adds: bool = False
     """True once a line adds to a wanted gradient."""
 
@@ -359,10 +363,6 @@ class _Block:
         self.computed += inner.computed
         self.read += inner.read
         self.adds = self.adds or inner.adds
-
-    derivatives: list[str] = field(default_factory=list)
-    computed: list[str] = field(default_factory=list)
-    read: list[str] = field(default_factory=list)
 
 
 def _nest(blocks: list[_Block]) -> list[str]:
@@ -390,6 +390,8 @@ def _indented(lines: list[str]) -> list[str]:
 def _vector_sums(writer: _Writer, sums: dict[str, list[str]], started: set[str], g: str) -> list[str]:
     """One comprehension for a wide node's terms into a run of parameters' gradients, when they line up.
 
+    `sums` holds, for each gradient, the local derivatives its terms multiply `g` by.
+
     An L2 penalty adds ``p * g`` twice to every parameter's gradient: as a
     comprehension over ``zip(P0_n, P0_n)`` that is one line instead of n,
     with the same arithmetic, ``(0.0 + p * g) + p * g``, for each. [] when
@@ -400,12 +402,11 @@ def _vector_sums(writer: _Writer, sums: dict[str, list[str]], started: set[str],
     if first is None or any(writer.shared.get(n[2:]) != first + k for k, n in enumerate(names)):
         return []
     counts = {len(added) for added in sums.values()}
-    suffix = f" * {g}"
-    if len(counts) != 1 or not all(t.endswith(suffix) or t == g for added in sums.values() for t in added):
+    if len(counts) != 1 or not all(_simple(local) for added in sums.values() for local in added):
         return []
     columns: list[str] = []
     for t in range(counts.pop()):
-        column = [added[t][: -len(suffix)] if added[t] != g else "1.0" for added in sums.values()]
+        column = [added[t] for added in sums.values()]
         if len(set(column)) == 1 and not _NAME.fullmatch(column[0]):
             columns.append(f"repeat({column[0]})")
             continue
@@ -719,8 +720,8 @@ def compile_batch(
     outputs = output if isinstance(output, list) else [output]
     shown = [writer.name(o) for o in outputs]
 
-    batch_sum = _find_sum(loss, terms)
     tail_order = topological_order(loss)
+    batch_sum = _find_sum(tail_order, terms)
     if _leaves(tail_order) - wanted - {id(t) for t in terms}:
         raise CompileError("the loss reaches a leaf Value that is neither a parameter nor a term")
     saved = sorted(
@@ -738,7 +739,7 @@ def compile_batch(
             lines += [
                 "tape, terms, outputs = [], [], []",
                 f"for {_listed(columns)} in rows:",
-                *[f"    {line}" for line in body_forward],
+                *_indented(body_forward),
                 *_indented(_sum_lines("check", ["check", *checked]) if checked else []),
                 f"    tape.append(({_listed(saved)}))",
                 f"    terms.append({writer.names[id(term)]})",
@@ -752,7 +753,7 @@ def compile_batch(
             f"g_term = 0.0 + g_{writer.names[id(node)]}  # each term's gradient: 1.0 times the sum's",
             f"for {_listed(saved)} in reversed(tape):" if saved else "for _ in tape:",
             f"    {g_term} = g_term",
-            *[f"    {line}" for line in body_backward],
+            *_indented(body_backward),
         ]
         return True
 
@@ -762,8 +763,7 @@ def compile_batch(
     tail_forward, tail_backward = tail.forward, tail.backward
     result = writer.names[id(loss)]
     lines = [
-        f"{_listed(params)} = parameters",
-        *[f"{name} = parameters[{start}:{stop}]" for (start, stop), name in writer.slices.items()],
+        *_unpacked(writer, params),
         "check = sum(parameters)  # skipped lines are exact where what they would multiply is finite",
         *tail_forward,
         f"g_{result} = 1.0",
@@ -815,8 +815,7 @@ def compile_map(
     shown = [writer.names.get(id(o)) or writer.constant(o.data) for o in outputs]
     result = f"[{', '.join(shown)}]" if isinstance(output, list) else shown[0]
     lines = [
-        f"{_listed(params)} = parameters",
-        *[f"{name} = parameters[{start}:{stop}]" for (start, stop), name in writer.slices.items()],
+        *_unpacked(writer, params),
         "outputs = []",
         f"for {_listed(columns)} in rows:",
         *_indented(body.forward),
@@ -845,9 +844,16 @@ def _named(
     return params, inputs, columns
 
 
-def _find_sum(loss: Value, terms: list[Value]) -> Value:
-    """The one ``sum`` node whose operands are the terms, in order, each used nowhere else."""
-    order = topological_order(loss)
+def _unpacked(writer: _Writer, params: list[str]) -> list[str]:
+    """The lines that take the ``parameters`` list apart: one name each, and the runs wide nodes take whole."""
+    return [
+        f"{_listed(params)} = parameters",
+        *[f"{name} = parameters[{start}:{stop}]" for (start, stop), name in writer.slices.items()],
+    ]
+
+
+def _find_sum(order: list[Value], terms: list[Value]) -> Value:
+    """The one ``sum`` node of `order` whose operands are the terms, in order, each used nowhere else."""
     ids = {id(t) for t in terms}
     found = [n for n in order if n._op is rules.sum_ and [id(o) for o in n._edges[0::2]] == [id(t) for t in terms]]
     uses = sum(1 for n in order for o in n._edges[0::2] if id(o) in ids)
