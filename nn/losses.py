@@ -43,7 +43,15 @@ def _softplus(x: float) -> float:
     return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))
 
 
-softplus = Primitive("softplus", _softplus, lambda x, out: (autograd.sigmoid(x),))
+softplus = Primitive(
+    "softplus",
+    _softplus,
+    lambda x, out: (autograd.sigmoid(x),),
+    js=(
+        "(x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)))",
+        "(x, out) => [x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))]",
+    ),
+)
 """log(1 + e^x), stable for any x; its derivative is the logistic sigmoid."""
 
 
@@ -81,7 +89,32 @@ def _class_index(target: float, classes: int) -> int:
     return int(target)
 
 
-cross_entropy = Primitive("cross_entropy", _cross_entropy, _cross_entropy_derivatives, symbol="CE", arity=None)
+_CROSS_ENTROPY_JS = """(...operands) => {
+  const logits = operands.slice(0, -1), t = operands[operands.length - 1];
+  if (!(Number.isInteger(t) && t >= 0 && t < logits.length))
+    return fail(`cross_entropy: target ${repr(t)} is not a class index below ${logits.length}`);
+  const m = Math.max(...logits);
+  let total = 0;
+  for (const z of logits) total += Math.exp(z - m);
+  return Math.log(total) + m - logits[t];
+}"""
+_CROSS_ENTROPY_DERIVATIVES_JS = """(...args) => {
+  const logits = args.slice(0, -2), t = args[args.length - 2];
+  const m = Math.max(...logits);
+  const exps = logits.map((z) => Math.exp(z - m));
+  const total = exps.reduce((sum, e) => sum + e, 0);
+  return [...exps.map((e, j) => e / total - (j === t ? 1 : 0)), 0];
+}"""
+"""`_cross_entropy` and its derivatives in JavaScript, so that the explorer page can recompute a loss."""
+
+cross_entropy = Primitive(
+    "cross_entropy",
+    _cross_entropy,
+    _cross_entropy_derivatives,
+    symbol="CE",
+    arity=None,
+    js=(_CROSS_ENTROPY_JS, _CROSS_ENTROPY_DERIVATIVES_JS),
+)
 """``cross_entropy(z_0, ..., z_k-1, target)``: -log softmax(z)[target], one node, for any logits."""
 
 

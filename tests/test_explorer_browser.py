@@ -11,7 +11,7 @@ import os
 import shutil
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import autograd
 from autograd import Primitive, Value, explore
 from autograd.rules import PRIMITIVES
 from autograd.testing import Expression, expressions
+from nn import losses
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -180,12 +181,39 @@ def every_primitive() -> Value:
 
 
 def test_the_javascript_rules_match_the_table_entry_by_entry(open_page: Any) -> None:
-    opened = open_page(every_primitive())
-    for name, p in PRIMITIVES.items():
+    assert_rules_match(open_page(every_primitive()), PRIMITIVES)
+
+
+def test_the_losses_own_primitives_have_javascript_rules_that_match(open_page: Any) -> None:
+    logits = [Value(0.3, label="z0"), Value(-1.2, label="z1"), Value(2.0, label="z2")]
+    root = losses.cross_entropy(*logits, 1.0) + losses.softplus(logits[0])
+    primitives = {p.name: p for p in (losses.cross_entropy, losses.softplus)}
+    assert_rules_match(open_page(root), primitives, points={"cross_entropy": [0.3, -1.2, 2.0, 1.0]})
+    opened = open_page(root, "#step=end")
+    assert "cannot recompute" not in opened.page.inner_text("#leaves")
+    order = autograd.topological_order(root, leaves=True)[::-1]
+    edit_leaf(opened, order.index(logits[2]), 0.5)  # the class scores change, and with them every gradient
+    again = [Value(x) for x in (0.3, -1.2, 0.5)]
+    total = losses.cross_entropy(*again, 1.0) + losses.softplus(again[0])
+    total.backward()
+    shown = opened.attributes()
+    for i, value in enumerate(autograd.topological_order(total, leaves=True)[::-1]):
+        assert float(shown[i][0]) == pytest.approx(value.data, rel=1e-12, abs=1e-12)
+        assert float(shown[i][1]) == pytest.approx(value.grad, rel=1e-12, abs=1e-12)
+
+
+def assert_rules_match(
+    opened: Opened, primitives: Mapping[str, Primitive], points: Mapping[str, list[float]] | None = None
+) -> None:
+    """Each primitive's JavaScript forward and derivatives on the page, against its Python ones, at several points."""
+    for name, p in primitives.items():
         arity = p.arity or 5
         for shift in range(8):  # the last four with the first operand negative
             point = [0.3 + 0.41 * ((shift + k) % 4) for k in range(arity)]
             point[0] *= -1 if shift >= 4 else 1
+            if points and name in points:  # an operand that is not any number (a class index)
+                point = [*points[name][:-1], float(shift % 3)]
+                point[0] *= -1 if shift >= 4 else 1
             if not p.smooth(*point):
                 continue
             out = p.forward(*point)
