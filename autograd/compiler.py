@@ -699,6 +699,8 @@ def compile_batch(
             nor an input (its value would be frozen), or the loss does not add
             the terms with one sum node.
     """
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"the batch size must be a positive int, not {size!r}")
     writer = _Writer()
     params, inputs, columns = _named(writer, parameters, names, row)
     term, output = _traced(lambda: example(inputs))
@@ -830,9 +832,11 @@ def _named(
     writer: _Writer, parameters: Sequence[Value], names: Sequence[str], row: Sequence[float]
 ) -> tuple[list[str], list[Value], list[str]]:
     """Names for the parameters (`names`, or p0, p1, ...) and for one row's inputs (x0, x1, ...), as Values."""
+    if not all(isinstance(p, Value) for p in parameters):
+        raise TypeError("parameters must be Values")
     if len({id(p) for p in parameters}) != len(parameters):
         raise CompileError("a parameter is listed twice")
-    inputs = [Value(float(x)) for x in row]
+    inputs = [Value(_number(x, k)) for k, x in enumerate(row)]
     columns = [f"x{k}" for k in range(len(inputs))]
     given = list(names) if len(names) == len(parameters) else [f"p{k}" for k in range(len(parameters))]
     params = _identifiers(given, "p", taken=columns)

@@ -161,10 +161,15 @@ def source(
         >>> print(source(MLP(2, [1], seed=0), X, y, alpha=0.0).splitlines()[0])
         def step(parameters, rows):
     """
+    if not X or len(X) != len(y):
+        raise ValueError(f"source needs as many labels as points, and some: {len(X)} points, {len(y)} labels")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive int or None, not {batch_size!r}")
     steps = CompiledSteps(model, loss, X, y, alpha=alpha, l1=l1)
     if steps.reason is not None:
         raise CompileError(f"this step cannot be compiled: {steps.reason}")
-    return steps._compile(list(range(batch_size or len(X))))[0].source
+    size = len(X) if batch_size is None else min(batch_size, len(X))  # as `nn.train.batches` takes them
+    return steps._compile(list(range(size)))[0].source
 
 
 _FORWARDS: weakref.WeakKeyDictionary[Any, tuple[Any, CompiledMap]] = weakref.WeakKeyDictionary()

@@ -254,6 +254,22 @@ class TestCompileBatch:
         with pytest.raises(ValueError, match="batches of 7 examples, not 3"):
             step([p.data for p in self.w], rows[:3])
 
+    @pytest.mark.parametrize(
+        ("change", "error", "message"),
+        [
+            ({"size": 0}, ValueError, "batch size must be a positive int, not 0"),
+            ({"size": 2.0}, ValueError, "batch size must be a positive int, not 2.0"),
+            ({"row": ("a", 1.0, 2.0)}, TypeError, "input 0 must be a real number, not str"),
+            ({"parameters": [1.0, 2.0]}, TypeError, "parameters must be Values"),
+        ],
+    )
+    def test_bad_arguments_are_refused_by_name(self, change: dict[str, Any], error: type, message: str) -> None:
+        given = {"parameters": self.w, "row": (0.0, 0.0, 0.0), "size": 2, **change}
+        with pytest.raises(error, match=message):
+            autograd.compile_batch(given["parameters"], self.example, autograd.sum, given["row"], given["size"])
+        with pytest.raises(CompileError, match="listed twice"):
+            autograd.compile_batch([self.w[0], self.w[0]], self.example, autograd.sum, (0.0, 0.0, 0.0), 2)
+
     def test_a_loss_that_does_not_sum_the_terms_once_is_refused(self) -> None:
         def twice(terms: list[Value]) -> Value:
             return autograd.sum(terms) + terms[0]

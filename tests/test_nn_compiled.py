@@ -215,6 +215,11 @@ def test_the_source_of_a_step_is_what_train_runs_and_says_why_not() -> None:
     assert "in reversed(tape):" in text
     with pytest.raises(CompileError, match="dropout draws a new mask every step"):
         source(MLP(2, [3, 1], dropout=0.5, seed=0), X, y)
+    with pytest.raises(ValueError, match="0 points, 0 labels"):
+        source(model, [], [])
+    with pytest.raises(ValueError, match="batch_size must be a positive int or None, not 0"):
+        source(model, X, y, batch_size=0)
+    assert "for x0, x1, x2 in rows:" in source(model, X, y, batch_size=50)  # the whole set, as train takes it
 
 
 def test_predictions_run_compiled_with_the_dynamic_engines_numbers() -> None:
